@@ -1,0 +1,312 @@
+/**
+ * The one error catalog: every failure code of the release procedure (SOP-BUILD-001) plus Slipway's own.
+ * Every blocking message starts with one of these codes; `gate codes` prints this table, and a unit test
+ * keeps it in step with the codes the gates emit.
+ */
+
+/** `error` blocks the release; `warning` is reported and blocks only where a gate is told to be strict. */
+export type CodeSeverity = "error" | "warning";
+
+/** Where in the procedure a code is raised (the SOP step, or the Slipway layer). */
+export type CodeStep =
+  | "1-base"
+  | "2-builder"
+  | "3-tests"
+  | "4-runtime"
+  | "5-scan"
+  | "6-push"
+  | "7-verify"
+  | "rollback"
+  | "config"
+  | "lint"
+  | "preflight";
+
+export interface CodeInfo {
+  step: CodeStep;
+  severity: CodeSeverity;
+  /** What happened, in one sentence. */
+  meaning: string;
+  /** What the person reading it should do next. */
+  remedy: string;
+}
+
+const catalog = {
+  // SOP step 1: base image
+  BASE_IMAGE_DRIFT: {
+    step: "1-base",
+    severity: "warning",
+    meaning: "The base image tag now resolves to a different digest than the one pinned.",
+    remedy:
+      "Review the new base image, then pin the digest the gate names in `baseImage` and release.",
+  },
+  NETWORK_TIMEOUT: {
+    step: "1-base",
+    severity: "error",
+    meaning: "A registry or the network did not answer within the time allowed.",
+    remedy: "Check connectivity to the registry and retry; raise the timeout if the link is slow.",
+  },
+  DISK_SPACE_LOW: {
+    step: "preflight",
+    severity: "error",
+    meaning: "Less free disk space than the build needs (default 10 GB).",
+    remedy: "Free space (`docker system prune`, `docker builder prune`) or build on a larger disk.",
+  },
+  // SOP step 2: builder stage
+  WKHTMLTOPDF_MISMATCH: {
+    step: "2-builder",
+    severity: "error",
+    meaning: "wkhtmltopdf in the builder image is missing or not the expected version.",
+    remedy: "Install the patched-Qt wkhtmltopdf build the app expects in the builder stage.",
+  },
+  ANTHROPIC_SDK_MISSING: {
+    step: "2-builder",
+    severity: "error",
+    meaning: "The `anthropic` Python package cannot be imported from the image.",
+    remedy: "Add `anthropic` to the requirements installed in the image and rebuild.",
+  },
+  PIP_DEPENDENCY_CONFLICT: {
+    step: "2-builder",
+    severity: "error",
+    meaning: "pip could not resolve a consistent set of Python dependencies.",
+    remedy: "Run `pip check` in the builder stage and pin compatible versions in requirements.",
+  },
+  // SOP step 3: tests
+  TEST_FAILURE: {
+    step: "3-tests",
+    severity: "error",
+    meaning: "One or more tests failed inside the builder image.",
+    remedy:
+      "Fix the failing tests listed above (run the same command locally), then release again.",
+  },
+  LOW_COVERAGE: {
+    step: "3-tests",
+    severity: "error",
+    meaning: "Total test coverage is below the configured floor.",
+    remedy: "Add tests for the uncovered code, or lower `tests.coverageMin` (prod requires >= 75).",
+  },
+  SECURITY_VULN: {
+    step: "3-tests",
+    severity: "error",
+    meaning: "The static security check (bandit) or dependency audit found a vulnerability.",
+    remedy: "Fix the reported issue or record a justified exception, then release again.",
+  },
+  IMPORT_ERROR: {
+    step: "3-tests",
+    severity: "error",
+    meaning:
+      "A Python module could not be imported (tests failed to collect, or a required import).",
+    remedy: "Install the named module in the image (requirements) or fix the import path.",
+  },
+  NO_TESTS: {
+    step: "3-tests",
+    severity: "error",
+    meaning: "The test command collected no tests.",
+    remedy:
+      "Check `tests.command` points at the test directory and that test files match pytest's pattern.",
+  },
+  // SOP step 4: runtime stage
+  BUILD_FAILURE: {
+    step: "4-runtime",
+    severity: "error",
+    meaning: "The image build failed.",
+    remedy: "Read the build log above for the failing Dockerfile instruction and fix it.",
+  },
+  IMAGE_SIZE_EXCEEDED: {
+    step: "4-runtime",
+    severity: "error",
+    meaning: "The runtime image is larger than the size budget.",
+    remedy:
+      "Shrink the largest layers listed (multi-stage copy, clean caches) or raise `smoke.maxSize`.",
+  },
+  MISSING_ADDONS: {
+    step: "4-runtime",
+    severity: "error",
+    meaning: "A path the app needs (e.g. /mnt/extra-addons) is missing from the runtime image.",
+    remedy: "COPY the missing path into the runtime stage and rebuild.",
+  },
+  ENTRYPOINT_ERROR: {
+    step: "4-runtime",
+    severity: "error",
+    meaning: "The image's version command failed or printed an unexpected version.",
+    remedy: "Check the entrypoint and the installed application version in the runtime stage.",
+  },
+  RUNS_AS_ROOT: {
+    step: "4-runtime",
+    severity: "error",
+    meaning: "The runtime image runs as root.",
+    remedy: "Add a non-root user and a `USER` instruction to the final stage.",
+  },
+  // SOP step 5: scan
+  SECURITY_HIGH: {
+    step: "5-scan",
+    severity: "error",
+    meaning:
+      "The scan found HIGH severity findings (and no CRITICAL ones) at or above the threshold.",
+    remedy:
+      "Upgrade the packages listed to their fixed versions (rebuild on a newer base), or allowlist with a statement and expiry.",
+  },
+  SECURITY_CRITICAL: {
+    step: "5-scan",
+    severity: "error",
+    meaning: "The scan found at least one CRITICAL finding.",
+    remedy:
+      "Upgrade the packages listed to their fixed versions (rebuild on a newer base), or allowlist with a statement and expiry.",
+  },
+  OUTDATED_BASE_IMAGE: {
+    step: "5-scan",
+    severity: "warning",
+    meaning:
+      "The base image's OS has reached end of life or has fixes not yet in the pinned digest.",
+    remedy: "Move the pinned base to a current digest (see the base gate) and rebuild.",
+  },
+  MALWARE_DETECTED: {
+    step: "5-scan",
+    severity: "error",
+    meaning: "The scan found malware or an embedded secret in the image.",
+    remedy: "Remove the file from the build context/image, rotate any exposed secret, rebuild.",
+  },
+  SCANNER_UNAVAILABLE: {
+    step: "5-scan",
+    severity: "error",
+    meaning: "No scanner could run: no `trivy` on PATH and no pinned Trivy image available.",
+    remedy:
+      "Install Trivy, or pass `--trivy-image aquasec/trivy@sha256:...` with Docker available.",
+  },
+  SCAN_REPORT_INVALID: {
+    step: "5-scan",
+    severity: "error",
+    meaning: "The scan report is unreadable or not a Trivy JSON report (SchemaVersion 2).",
+    remedy: "Re-run `trivy image --format json --output <file>` and pass that file.",
+  },
+  ALLOWLIST_INVALID: {
+    step: "5-scan",
+    severity: "error",
+    meaning:
+      "The allowlist file is unreadable, or an entry lacks the statement/expiry the policy requires.",
+    remedy:
+      "Fix the allowlist (.trivyignore or .trivyignore.yaml); give each entry a statement and expired_at.",
+  },
+  // SOP step 6: push
+  REGISTRY_AUTH_FAILURE: {
+    step: "6-push",
+    severity: "error",
+    meaning: "The registry refused the credentials.",
+    remedy:
+      "Renew the registry credentials (`doctl registry login`, or re-run `pulumi up` to mint new ones) and retry.",
+  },
+  PUSH_TIMEOUT: {
+    step: "6-push",
+    severity: "error",
+    meaning: "Pushing to the registry did not finish in time.",
+    remedy: "Retry; check the network and the registry's status page.",
+  },
+  MANIFEST_ERROR: {
+    step: "6-push",
+    severity: "error",
+    meaning: "The registry rejected or returned an invalid manifest.",
+    remedy: "Check the image's platform and media types; re-push from a clean build.",
+  },
+  QUOTA_EXCEEDED: {
+    step: "6-push",
+    severity: "error",
+    meaning: "The registry's storage or repository quota is exhausted.",
+    remedy:
+      "Run the registry's garbage collection, delete unused tags, or upgrade the registry plan.",
+  },
+  TAG_IMMUTABLE: {
+    step: "6-push",
+    severity: "error",
+    meaning: "The version tag already exists in the registry with a different image.",
+    remedy: "Releases are immutable: bump `release.version` and release again.",
+  },
+  REGISTRY_UNAVAILABLE: {
+    step: "6-push",
+    severity: "error",
+    meaning: "The registry could not be reached or answered with a server error.",
+    remedy: "Check the registry address and its status, then retry. Nothing was changed.",
+  },
+  // SOP step 7: verify
+  CONTAINER_START_FAILURE: {
+    step: "7-verify",
+    severity: "error",
+    meaning: "The container exited or could not start.",
+    remedy:
+      "Read the exit code and last log lines above; fix the image (often a missing module) and rebuild.",
+  },
+  HEALTH_CHECK_FAIL: {
+    step: "7-verify",
+    severity: "error",
+    meaning: "The health endpoint did not answer as expected within the time allowed.",
+    remedy:
+      "Check the app's logs; if the release is bad, roll back: `pulumi config set --path release.pin <tag>` and `pulumi up`.",
+  },
+  MODULE_LOAD_ERROR: {
+    step: "7-verify",
+    severity: "error",
+    meaning: "The application started but failed to load one of its modules.",
+    remedy: "Check the module's dependencies and the app logs, fix and release again.",
+  },
+  DATABASE_CONNECTION_ERROR: {
+    step: "7-verify",
+    severity: "error",
+    meaning: "The application could not connect to its database.",
+    remedy:
+      "Check the database binding, credentials (POSTGRES_* / DATABASE_URL) and trusted sources.",
+  },
+  // Rollback
+  ROLLBACK_TAG_NOT_FOUND: {
+    step: "rollback",
+    severity: "error",
+    meaning: "The pinned tag or digest does not exist in the registry.",
+    remedy: "Pick one of the tags listed and set it: `pulumi config set --path release.pin <tag>`.",
+  },
+  // Lint and preflight
+  DOCKERFILE_SYNTAX: {
+    step: "lint",
+    severity: "error",
+    meaning: "The Dockerfile has a syntax or instruction error.",
+    remedy: "Fix the instruction at the line named.",
+  },
+  BASE_IMAGE_UNPINNED: {
+    step: "lint",
+    severity: "error",
+    meaning: "A base image (FROM) is not pinned by sha256 digest.",
+    remedy: "Pin it: `FROM name:tag@sha256:<digest>` (pass the digest as a build arg).",
+  },
+  BASE_IMAGE_LATEST: {
+    step: "lint",
+    severity: "warning",
+    meaning: "A base image uses the `latest` tag (or no tag).",
+    remedy: "Name an explicit version tag and pin its digest.",
+  },
+  MISSING_STAGE: {
+    step: "lint",
+    severity: "error",
+    meaning: "A build target the pipeline needs is not a stage of the Dockerfile.",
+    remedy: "Name the stage (`FROM ... AS <target>`) or change the configured target names.",
+  },
+  DOCKER_UNAVAILABLE: {
+    step: "preflight",
+    severity: "error",
+    meaning: "The Docker engine does not answer.",
+    remedy: "Start Docker (or set DOCKER_HOST) and check `docker info`.",
+  },
+  CONFIG_INVALID: {
+    step: "config",
+    severity: "error",
+    meaning: "The stack configuration is invalid.",
+    remedy: "Fix each config key listed with `pulumi config set` and run again.",
+  },
+} satisfies Record<string, CodeInfo>;
+
+export type ErrorCode = keyof typeof catalog;
+
+/** The catalog, keyed by code. */
+export const CODES: Readonly<Record<ErrorCode, CodeInfo>> = catalog;
+
+/** Every code, in catalog order. */
+export const ALL_CODES = Object.keys(catalog) as ErrorCode[];
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.prototype.hasOwnProperty.call(catalog, value);
+}
