@@ -19,6 +19,7 @@ const GATES: Record<string, () => Gate> = {
   resolve: () => require("./release/resolve").default,
   retag: () => require("./release/retag").default,
   "tag-guard": () => require("./release/tagGuard").default,
+  report: () => require("./report/gate").default,
 };
 
 const SUMMARIES: Record<string, string> = {
@@ -32,6 +33,7 @@ const SUMMARIES: Record<string, string> = {
   resolve: "resolve a tag or digest in a registry (rollback pin), print the digest",
   retag: "point a tag (latest) at an existing digest in a registry",
   "tag-guard": "refuse to overwrite a version tag that holds another image",
+  report: "assemble a release's gate results into the release report (READY / NOT READY)",
   codes: "print the error-code catalog",
 };
 

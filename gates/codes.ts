@@ -18,6 +18,7 @@ export type CodeStep =
   | "7-verify"
   | "rollback"
   | "config"
+  | "report"
   | "lint"
   | "preflight";
 
@@ -290,6 +291,19 @@ const catalog = {
     severity: "error",
     meaning: "The Docker engine does not answer.",
     remedy: "Start Docker (or set DOCKER_HOST) and check `docker info`.",
+  },
+  REPORT_INPUT_INVALID: {
+    step: "report",
+    severity: "error",
+    meaning: "A file in the release's results directory is not a gate result or release.json.",
+    remedy: "Re-run the gate that writes it, or remove the stray file named above.",
+  },
+  GATE_NOT_RUN: {
+    step: "report",
+    severity: "error",
+    meaning: "A gate the release needs left no result and was not marked disabled.",
+    remedy:
+      "Read the pipeline log for what stopped the release before it; gates disabled by config are marked with <gate>.skipped or in release.json `skipped`.",
   },
   CONFIG_INVALID: {
     step: "config",

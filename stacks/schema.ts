@@ -1,20 +1,89 @@
 import { z } from "zod";
+import { parseImageRef } from "../gates/imageRef";
 
 /**
  * The stack configuration, one zod object per config key of the `slipway` namespace
  * (`slipway:app`, `slipway:release`, ...). No Pulumi import: the loader (`load.ts`) reads
  * `pulumi.Config` and hands plain values here; tests call the schema directly.
  *
- * Environment rules (prod stricter than dev) are refinements in `rules.ts`, applied by `releaseConfigSchema`,
- * so a bad prod config fails in preview, before anything is built.
+ * This file holds what each key may hold on its own (types, formats, ranges, defaults). Rules that
+ * depend on the environment or on several keys (prod stricter than dev, "this needs that") are
+ * refinements in `rules.ts`, applied by `releaseConfigSchema`, so a bad prod config fails in preview,
+ * before anything is built.
+ *
+ * Every default lives here and only here (Pulumi.yaml declares none), and docs/config.md lists them.
+ * Objects that are absent default to their fields' defaults (`prefault({})`: the default goes through
+ * the schema, so there is no second copy of the inner defaults to keep in step).
  */
 
-/** `name[:tag]@sha256:<64 hex>` or `name[:tag]` (the latter only where the environment allows it). */
-const imageRef = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._\-/:]*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/, {
-    message: "expected an image reference like python:3.11-slim-bullseye@sha256:<64 hex>",
+/**
+ * `pulumi config set --path` stores an integer as a number and `true`/`false` as booleans (only
+ * top-level keys are always strings): `--path release.version 2` gives the number 2. Where the schema
+ * wants text, such a scalar is taken as its text.
+ */
+function asText(value: unknown): unknown {
+  return typeof value === "number" || typeof value === "boolean" ? String(value) : value;
+}
+
+/**
+ * The other way round: `--path tests.coverageMin 75.5` stores the string "75.5" (only integers
+ * become numbers). Where the schema wants a number, a string that is exactly a decimal number is
+ * taken as that number; anything else is left for the schema to reject.
+ */
+function asNumber(value: unknown): unknown {
+  return typeof value === "string" && /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
+}
+
+/** A text field that also accepts what the CLI turns into numbers or booleans. */
+function text<T extends z.ZodType>(schema: T) {
+  return z.preprocess(asText, schema);
+}
+
+/** A number field that also accepts a decimal written as a CLI string. */
+function num<T extends z.ZodType>(schema: T) {
+  return z.preprocess(asNumber, schema);
+}
+
+/**
+ * A whole number. zod's own `.int()` marks its issue "stop here" (`continue: false`), and zod then skips
+ * every later refinement of the whole config, so the environment rules (rules.ts) would stay silent
+ * until the number is fixed. This check reports the same issue without stopping anything.
+ */
+function wholeNumber() {
+  return z.number().check((payload) => {
+    if (!Number.isInteger(payload.value)) {
+      payload.issues.push({ code: "invalid_type", expected: "int", input: payload.value });
+    }
   });
+}
+
+const IMAGE_EXAMPLE = "python:3.11-slim-bullseye@sha256:<64 hex>";
+
+/**
+ * An image reference, parsed with the gates' own parser (`gates/imageRef.ts`), so the config accepts
+ * exactly the references the gates and Docker accept. `pinned`: a digest is required (the reference
+ * always means the same bytes).
+ */
+function imageRef(pinned: boolean) {
+  return z.string().superRefine((value, ctx) => {
+    let digest: string | undefined;
+    try {
+      digest = parseImageRef(value).digest;
+    } catch (error) {
+      ctx.addIssue({
+        code: "custom",
+        message: `expected an image reference like ${IMAGE_EXAMPLE} (${(error as Error).message})`,
+      });
+      return;
+    }
+    if (pinned && digest === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be pinned by digest (${value}@sha256:<64 hex>), got "${value}"`,
+      });
+    }
+  });
+}
 
 /** Docker-style sizes: `2GB`, `1.5GiB`, `500MB`, or bytes. */
 export const sizeString = z.string().regex(/^\d+(\.\d+)?\s*([KMGT]i?B|B)?$/i, {
@@ -25,6 +94,14 @@ const envName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "expected an environment variable name" });
 const absolutePath = z.string().regex(/^\//, { message: "expected an absolute path" });
+/**
+ * A path inside the project (build context, Dockerfile, allowlist, report). Absolute paths are
+ * refused: the same stack file must work on every machine and in CI.
+ */
+const projectPath = z
+  .string()
+  .min(1)
+  .regex(/^[^/]/, { message: "expected a path relative to the project directory" });
 const pythonModule = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, {
   message: "expected a Python module name like opentelemetry.exporter",
 });
@@ -32,7 +109,17 @@ const pythonModule = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-
 export const tagName = z
   .string()
   .regex(/^[\w][\w.-]{0,127}$/, { message: "expected a Docker tag like v1.4.2" });
-const digest = z.string().regex(/^sha256:[a-f0-9]{64}$/, { message: "expected sha256:<64 hex>" });
+/** A tag or a digest (a rollback pin). */
+const tagOrDigest = z.string().regex(/^(?:[\w][\w.-]{0,127}|sha256:[a-f0-9]{64})$/, {
+  message: "expected a tag like v1.4.2 or a digest sha256:<64 hex>",
+});
+/** `host[:port]` without a scheme or path, as Docker names registries. */
+const registryHost = z
+  .string()
+  .regex(
+    /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:]+\])(?::\d{1,5})?$/,
+    { message: "expected a registry host like 127.0.0.1:5000 (no scheme, no path)" },
+  );
 
 export const appSchema = z.strictObject({
   /** App and repository name (DOCR repository, App Platform app and service name). */
@@ -40,41 +127,41 @@ export const appSchema = z.strictObject({
     message: "expected 3-32 lowercase letters, digits and dashes, starting with a letter",
   }),
   /** Build context directory, relative to the project. */
-  context: z.string().min(1),
+  context: projectPath,
   /** Dockerfile path, relative to the project. Default: `<context>/Dockerfile`. */
-  dockerfile: z.string().min(1).optional(),
+  dockerfile: projectPath.optional(),
   /** Port the app listens on inside the container. */
-  port: z.number().int().min(1).max(65535),
+  port: num(wholeNumber().min(1).max(65535)),
   /** Health endpoint path, e.g. `/web/health`. */
-  healthPath: z.string().regex(/^\//, { message: "expected a path starting with /" }),
+  healthPath: z.string().regex(/^\/\S*$/, { message: "expected a path starting with /" }),
   /** Build targets (Dockerfile stage names). */
   targets: z
     .strictObject({
       builder: z.string().min(1).default("builder"),
       runtime: z.string().min(1).default("runtime"),
     })
-    .default({ builder: "builder", runtime: "runtime" }),
-  /** Extra build args (the base image digest is passed as `BASE_IMAGE` always). */
-  buildArgs: z.record(z.string(), z.string()).default({}),
+    .prefault({}),
+  /** Extra build args (the base image is passed as `BASE_IMAGE` always; see rules.ts). */
+  buildArgs: z.record(envName, text(z.string())).default({}),
   /** Command that prints the app version inside the runtime image, e.g. `odoo --version`. */
   versionCommand: z.string().min(1).optional(),
-  /** Text the version command must print, e.g. `Odoo Server 16.0`. */
-  expectVersion: z.string().min(1).optional(),
+  /** Text the version command must print, e.g. `Odoo Server 16.0`. Needs `versionCommand`. */
+  expectVersion: text(z.string().min(1)).optional(),
   /** Paths that must exist in the runtime image (e.g. `/mnt/extra-addons`). */
   requiredPaths: z.array(absolutePath).default([]),
   /** Python modules that must import in the runtime image. */
   requiredImports: z.array(pythonModule).default([]),
-  /** The runtime image must not run as root. Default true. */
+  /** The runtime image must not run as root. Default true; prod keeps it true. */
   nonRoot: z.boolean().default(true),
   /** Seconds the smoke boot may take to answer its health path. */
-  bootTimeout: z.number().positive().max(600).default(60),
+  bootTimeout: num(z.number().positive().max(600)).default(60),
 });
 
 export const releaseSchema = z.strictObject({
-  /** The version tag this release pushes (never `latest`). */
-  version: tagName,
+  /** The version tag this release pushes (never `latest`: see rules.ts). */
+  version: text(tagName),
   /** Rollback: a tag or digest already in the registry. When set, nothing is built, tested, scanned or pushed. */
-  pin: z.union([tagName, digest]).optional(),
+  pin: text(tagOrDigest).optional(),
   /** In rollback mode, also move `latest` to the pinned digest. Default true. */
   repointLatest: z.boolean().default(true),
   /** Also push `latest` on a normal release. Default true. */
@@ -86,10 +173,10 @@ export const testsSchema = z.strictObject({
   enabled: z.boolean().default(true),
   /** The test command, run inside the builder image. */
   command: z.string().min(1),
-  /** Coverage floor in percent. */
-  coverageMin: z.number().min(0).max(100).default(75),
+  /** Coverage floor in percent. prod requires >= 75. */
+  coverageMin: num(z.number().min(0).max(100)).default(75),
   /** Extra environment for the tests (e.g. POSTGRES_HOST). */
-  env: z.record(envName, z.string()).default({}),
+  env: z.record(envName, text(z.string())).default({}),
   /** Docker network the test container joins (e.g. one with a database). */
   network: z.string().min(1).optional(),
 });
@@ -97,26 +184,30 @@ export const testsSchema = z.strictObject({
 export const smokeSchema = z.strictObject({
   /** Maximum runtime image size. */
   maxSize: sizeString.default("2GB"),
-  /** Boot the image and check its health before pushing. Default true. */
+  /** Boot the image and check its health before pushing. Default true; prod keeps it true. */
   boot: z.boolean().default(true),
 });
 
 export const severity = z.enum(["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"]);
 
 export const scanSchema = z.strictObject({
+  /** Whether the scan gate runs. prod requires it. */
   enabled: z.boolean().default(true),
-  /** Severities that block. */
+  /** Severities that block. prod requires HIGH and CRITICAL among them. */
   severity: z.array(severity).min(1).default(["HIGH", "CRITICAL"]),
   /** Trivy allowlist file (.trivyignore or .trivyignore.yaml), relative to the project. */
-  allowlist: z.string().min(1).optional(),
+  allowlist: projectPath.optional(),
   /** Keep only findings with a fix available. */
   ignoreUnfixed: z.boolean().default(false),
-  /** Every allowlist entry must carry a statement and an expiry. */
+  /** Every allowlist entry must carry a statement and an expiry. prod requires it with an allowlist. */
   requireStatement: z.boolean().default(false),
   /** Trivy container image, pinned by digest, used when no `trivy` binary is on PATH. */
-  trivyImage: imageRef.optional(),
-  /** Scan a pre-made Trivy JSON report instead of running Trivy (CI that scans in its own step). */
-  report: z.string().min(1).optional(),
+  trivyImage: imageRef(true).optional(),
+  /**
+   * Judge a pre-made Trivy JSON report instead of running Trivy (machines where Trivy cannot run).
+   * Not in prod, which scans the exact image it pushes.
+   */
+  report: projectPath.optional(),
 });
 
 export const registrySchema = z.strictObject({
@@ -128,36 +219,45 @@ export const registrySchema = z.strictObject({
   create: z.boolean().default(false),
   /** DOCR subscription tier when created. */
   subscriptionTier: z.enum(["starter", "basic", "professional"]).default("basic"),
-  /** Registry host for the local target, e.g. `127.0.0.1:5000`. */
-  server: z.string().min(1).optional(),
+  /** Registry host for the local target, e.g. `127.0.0.1:5000` (a loopback host: see rules.ts). */
+  server: registryHost.optional(),
   /** Hours the write credentials minted for a release stay valid. */
-  credentialHours: z.number().int().min(1).max(720).default(1),
+  credentialHours: num(wholeNumber().min(1).max(720)).default(1),
   /** Registry layer cache for builds (`cacheFrom`/`cacheTo`). */
   cache: z.boolean().default(true),
 });
 
 export const alertsSchema = z.strictObject({
-  emails: z.array(z.email()).default([]),
-  /** Slack destinations; the webhook URLs themselves are secrets under `slipway:secrets` (`slack.<channel>`). */
-  slackChannels: z.array(z.string().min(1)).default([]),
+  emails: z.array(z.email({ message: "expected an email address" })).default([]),
+  /**
+   * Slack channel names, without `#`; the webhook URLs themselves are secrets under
+   * `slipway:secrets` (`secrets.slack.<channel>`).
+   */
+  slackChannels: z
+    .array(
+      z.string().regex(/^[a-z0-9][a-z0-9_-]{0,79}$/, {
+        message: "expected a Slack channel name without # (lowercase letters, digits, - and _)",
+      }),
+    )
+    .default([]),
   /** CPU / memory utilisation percent that raises an alert. */
-  cpuPercent: z.number().min(1).max(100).default(80),
-  memPercent: z.number().min(1).max(100).default(80),
+  cpuPercent: num(z.number().min(1).max(100)).default(80),
+  memPercent: num(z.number().min(1).max(100)).default(80),
   /** Restarts in the window that raise an alert. */
-  restarts: z.number().int().min(1).default(3),
+  restarts: num(wholeNumber().min(1)).default(3),
 });
 
 export const deploySchema = z.strictObject({
   target: z.enum(["app-platform", "local"]),
-  /** App Platform region slug. */
+  /** App Platform region slug (`fra`, `nyc`, ...). Default `fra`. */
   region: z
     .string()
     .regex(/^[a-z]{3}\d?$/, { message: "expected a region slug like fra or nyc" })
     .default("fra"),
-  instanceCount: z.number().int().min(1).max(250).default(1),
+  instanceCount: num(wholeNumber().min(1).max(250)).default(1),
   instanceSizeSlug: z.string().min(1).default("apps-s-1vcpu-1gb"),
   /** Plain environment variables for the app. */
-  env: z.record(envName, z.string()).default({}),
+  env: z.record(envName, text(z.string())).default({}),
   /** Names of secret environment variables; values come from `pulumi config set --secret --path secrets.<NAME>`. */
   secretEnv: z.array(envName).default([]),
   /** Managed database to bind (App Platform), by cluster name. */
@@ -171,33 +271,21 @@ export const deploySchema = z.strictObject({
     .optional(),
   /** Command for a PRE_DEPLOY job on the new image (e.g. an Odoo module upgrade). */
   preDeployCommand: z.string().min(1).optional(),
-  alerts: alertsSchema.default({
-    emails: [],
-    slackChannels: [],
-    cpuPercent: 80,
-    memPercent: 80,
-    restarts: 3,
-  }),
+  alerts: alertsSchema.prefault({}),
   /** Health check thresholds, seconds / counts, as App Platform takes them. */
   healthCheck: z
     .strictObject({
-      initialDelaySeconds: z.number().int().min(0).max(3600).default(20),
-      periodSeconds: z.number().int().min(1).max(300).default(10),
-      timeoutSeconds: z.number().int().min(1).max(120).default(5),
-      failureThreshold: z.number().int().min(1).max(50).default(6),
-      successThreshold: z.number().int().min(1).max(50).default(1),
+      initialDelaySeconds: num(wholeNumber().min(0).max(3600)).default(20),
+      periodSeconds: num(wholeNumber().min(1).max(300)).default(10),
+      timeoutSeconds: num(wholeNumber().min(1).max(120)).default(5),
+      failureThreshold: num(wholeNumber().min(1).max(50)).default(6),
+      successThreshold: num(wholeNumber().min(1).max(50)).default(1),
     })
-    .default({
-      initialDelaySeconds: 20,
-      periodSeconds: 10,
-      timeoutSeconds: 5,
-      failureThreshold: 6,
-      successThreshold: 1,
-    }),
+    .prefault({}),
   /** Post-deploy verification budget, seconds. */
-  verifyTimeout: z.number().positive().max(3600).default(300),
+  verifyTimeout: num(z.number().positive().max(3600)).default(300),
   /** Local target: loopback port the container is published on. */
-  localPort: z.number().int().min(1024).max(65535).default(18069),
+  localPort: num(wholeNumber().min(1024).max(65535)).default(18069),
 });
 
 export const environmentSchema = z.enum(["dev", "prod", "local"]);
@@ -206,16 +294,11 @@ export const environmentSchema = z.enum(["dev", "prod", "local"]);
 export const baseConfigSchema = z.strictObject({
   environment: environmentSchema,
   app: appSchema,
-  baseImage: imageRef,
+  baseImage: imageRef(false),
   release: releaseSchema,
   tests: testsSchema,
-  smoke: smokeSchema.default({ maxSize: "2GB", boot: true }),
-  scan: scanSchema.default({
-    enabled: true,
-    severity: ["HIGH", "CRITICAL"],
-    ignoreUnfixed: false,
-    requireStatement: false,
-  }),
+  smoke: smokeSchema.prefault({}),
+  scan: scanSchema.prefault({}),
   registry: registrySchema,
   deploy: deploySchema,
 });
@@ -223,3 +306,10 @@ export const baseConfigSchema = z.strictObject({
 export type ReleaseConfig = z.output<typeof baseConfigSchema>;
 export type Environment = z.output<typeof environmentSchema>;
 export type Severity = z.output<typeof severity>;
+
+/** The environments, in the order the docs list them. */
+export const ENVIRONMENTS: readonly Environment[] = environmentSchema.options;
+
+export function isEnvironment(value: string): value is Environment {
+  return (ENVIRONMENTS as readonly string[]).includes(value);
+}

@@ -1,0 +1,81 @@
+import type * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { lintCommand, preflightCommand } from "../gates/commands";
+import { gateCommand, verdictOf } from "./gateCommand";
+
+/** Arguments of {@link PreflightChecks}. */
+export interface PreflightChecksArgs {
+  /** Project root: the commands' working directory. */
+  projectDir: string;
+  /** Directory of the release's gate results, relative to the project root. */
+  reportDir: string;
+  /** Dockerfile to lint, relative to the project root. */
+  dockerfile: string;
+  /** Stages the pipeline builds (`builder`, `runtime`): each must exist in the Dockerfile. */
+  targets: string[];
+  /**
+   * Build args as the builds pass them, `BASE_IMAGE` included, so `FROM ${BASE_IMAGE}` is linted
+   * with the value it will have.
+   */
+  buildArgs: Record<string, string>;
+  /** Every FROM must be pinned by digest (prod). Default false: unpinned bases are reported. */
+  requireDigest?: boolean;
+  /** Free disk the build needs, e.g. `10GB`. Default: the preflight gate's own (10GB). */
+  minFree?: string;
+  /**
+   * Values whose change runs both checks again; the release version, so every release is checked
+   * before it is built.
+   */
+  triggers: pulumi.Input<string>[];
+}
+
+/**
+ * The checks before any build (the SOP's quality gates before the build): the Docker engine answers
+ * and has the disk a build needs (`preflight`), and the Dockerfile parses, pins its bases by digest
+ * and has the stages the pipeline builds (`lint`). The builds wait for both.
+ */
+export class PreflightChecks extends pulumi.ComponentResource {
+  public readonly preflight: command.local.Command;
+  public readonly lint: command.local.Command;
+  /** Fingerprints of the two results; they exist once both checks passed. */
+  public readonly preflightVerdict: pulumi.Output<string>;
+  public readonly lintVerdict: pulumi.Output<string>;
+
+  constructor(name: string, args: PreflightChecksArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("slipway:checks:PreflightChecks", name, {}, opts);
+
+    this.preflight = gateCommand(
+      `${name}-preflight`,
+      {
+        dir: args.projectDir,
+        create: preflightCommand({ reportDir: args.reportDir, minFree: args.minFree }),
+        triggers: args.triggers,
+      },
+      this,
+    );
+    this.lint = gateCommand(
+      `${name}-lint`,
+      {
+        dir: args.projectDir,
+        create: lintCommand({
+          reportDir: args.reportDir,
+          dockerfile: args.dockerfile,
+          requireDigest: args.requireDigest ?? false,
+          targets: args.targets,
+          buildArgs: args.buildArgs,
+        }),
+        triggers: args.triggers,
+      },
+      this,
+    );
+    this.preflightVerdict = verdictOf(this.preflight);
+    this.lintVerdict = verdictOf(this.lint);
+
+    this.registerOutputs({
+      preflight: this.preflight,
+      lint: this.lint,
+      preflightVerdict: this.preflightVerdict,
+      lintVerdict: this.lintVerdict,
+    });
+  }
+}

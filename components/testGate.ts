@@ -1,0 +1,62 @@
+import type * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { testGateCommand } from "../gates/commands";
+import { gateCommand, verdictOf } from "./gateCommand";
+
+/** Arguments of {@link TestGate}. */
+export interface TestGateArgs {
+  /** Project root: the command's working directory. */
+  projectDir: string;
+  /** Directory of the release's gate results, relative to the project root. */
+  reportDir: string;
+  /** The builder image's local reference (`BuilderImage.ref`). */
+  image: pulumi.Input<string>;
+  /** The builder image's digest: the test gate runs again exactly when it changes. */
+  digest: pulumi.Input<string>;
+  /** The test command, run by a shell inside the image (config `tests.command`). */
+  command: string;
+  /** Coverage floor, percent (config `tests.coverageMin`). */
+  coverageMin: number;
+  /** Extra environment for the tests, e.g. `POSTGRES_HOST` (not secrets: they are on the command line). */
+  env?: Record<string, string>;
+  /** Docker network the test container joins (e.g. one with a database). Default: Docker's default. */
+  network?: string;
+  /** Seconds the tests may take. Default: the gate's own. */
+  timeout?: number;
+}
+
+/**
+ * SOP step 3: the tests inside the builder image, with the coverage floor (TEST_FAILURE,
+ * LOW_COVERAGE, IMPORT_ERROR, NO_TESTS). `verdict` exists only once they passed; the push carries it.
+ */
+export class TestGate extends pulumi.ComponentResource {
+  public readonly run: command.local.Command;
+  public readonly verdict: pulumi.Output<string>;
+
+  constructor(name: string, args: TestGateArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("slipway:gates:TestGate", name, {}, opts);
+
+    this.run = gateCommand(
+      `${name}-run`,
+      {
+        dir: args.projectDir,
+        create: pulumi.output(args.image).apply((image) =>
+          testGateCommand({
+            reportDir: args.reportDir,
+            image,
+            command: args.command,
+            coverageMin: args.coverageMin,
+            env: args.env,
+            network: args.network,
+            timeout: args.timeout,
+          }),
+        ),
+        triggers: [args.digest],
+      },
+      this,
+    );
+    this.verdict = verdictOf(this.run);
+
+    this.registerOutputs({ run: this.run, verdict: this.verdict });
+  }
+}

@@ -1,0 +1,3 @@
+from .models import greeting
+
+ROUTES = {"/slipway/hello": greeting.hello}

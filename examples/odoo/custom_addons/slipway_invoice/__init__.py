@@ -1,0 +1,3 @@
+from .models import invoice
+
+ROUTES = {"/slipway/invoice/sample": invoice.sample}

@@ -1,0 +1,558 @@
+/**
+ * The builders of every shell command Slipway's resources run, and of the plain specs of the work a
+ * provider does instead of a shell (builds, the local container, pushes).
+ *
+ * One exported function per command: the components pass their output to `command.local.Command`
+ * (`create`), the unit tests check the components pass exactly that, and the e2e suite runs the very
+ * same strings on a real Docker engine and registry. Every command runs with the project root as its
+ * working directory (`bin/slipway-gate` is relative to it) and writes its machine-readable result to
+ * `<reportDir>/<gate>.json`, from which the release report is assembled.
+ *
+ * Plain functions over plain data: no Pulumi import, no I/O, no clock.
+ */
+
+/** The gate CLI, relative to the project root (the command resources' `dir`). */
+export const GATE_BIN = "bin/slipway-gate";
+
+/** Characters that never need quoting in a POSIX shell word. */
+const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/**
+ * Quotes one argument for a POSIX shell (`/bin/sh -c`): words made only of safe characters stay as
+ * they are (commands stay readable), anything else is wrapped in single quotes, inside which the
+ * shell expands nothing; a single quote itself becomes `'\''` (close, escaped quote, reopen). The
+ * empty string is `''`.
+ */
+export function shellQuote(arg: string): string {
+  if (SAFE_WORD.test(arg)) return arg;
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Quotes and joins an argument vector into one shell command line. */
+export function shellJoin(argv: readonly string[]): string {
+  return argv.map(shellQuote).join(" ");
+}
+
+/** The gates the CLI knows (gates/cli.ts); the names are a public contract. */
+export type GateName =
+  | "preflight"
+  | "lint"
+  | "base"
+  | "test"
+  | "smoke"
+  | "scan"
+  | "tag-guard"
+  | "resolve"
+  | "retag"
+  | "health";
+
+/** Where a normal release's gate results go: one directory per version. */
+export function releaseReportDir(version: string): string {
+  return `.slipway/releases/${version}`;
+}
+
+/** Where a rollback's results go (`sha256:...` pins become `sha256-...`: no `:` in directory names). */
+export function rollbackReportDir(pin: string): string {
+  return `.slipway/rollbacks/${pin.replace(/:/g, "-")}`;
+}
+
+/** The JSON result file of one gate. */
+export function reportFile(reportDir: string, gate: GateName): string {
+  return `${reportDir}/${gate}.json`;
+}
+
+/** Every gate command's shared part: where its JSON result goes. */
+export interface GateSpecBase {
+  /** Directory of the release's gate results, relative to the project root (see `releaseReportDir`). */
+  reportDir: string;
+}
+
+type Flag = readonly string[];
+
+/** `--name value`, or nothing when the value is absent. */
+function opt(name: string, value: string | number | undefined): Flag {
+  return value === undefined ? [] : [`--${name}`, String(value)];
+}
+
+/** `--name`, or nothing. */
+function flag(name: string, on: boolean | undefined): Flag {
+  return on === true ? [`--${name}`] : [];
+}
+
+/** `--name v1 --name v2 ...` */
+function many(name: string, values: readonly string[] | undefined): Flag {
+  return (values ?? []).flatMap((v) => [`--${name}`, v]);
+}
+
+/** `K=V` pairs in key order, so the same map always renders the same command. */
+function pairs(map: Readonly<Record<string, string>> | undefined): string[] {
+  return Object.keys(map ?? {})
+    .sort()
+    .map((k) => `${k}=${(map ?? {})[k]}`);
+}
+
+function gateCommand(gate: GateName, reportDir: string, args: readonly Flag[]): string {
+  return shellJoin([GATE_BIN, gate, ...args.flat(), "--json", reportFile(reportDir, gate)]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gates
+
+export interface PreflightSpec extends GateSpecBase {
+  /** Free disk the build needs (the gate's default: 10GB). */
+  minFree?: string;
+  /** Directory whose filesystem is checked (the gate's default: Docker's data root). */
+  path?: string;
+}
+
+/** `preflight`: Docker answers and there is enough free disk, before anything is built. */
+export function preflightCommand(spec: PreflightSpec): string {
+  return gateCommand("preflight", spec.reportDir, [
+    opt("min-free", spec.minFree),
+    opt("path", spec.path),
+  ]);
+}
+
+export interface LintSpec extends GateSpecBase {
+  dockerfile: string;
+  /** Every FROM must be pinned by digest (after build args are substituted). */
+  requireDigest: boolean;
+  /** Stages the pipeline builds: each must exist. */
+  targets: readonly string[];
+  /** Build args as the build passes them (so `FROM ${BASE_IMAGE}` is checked with its value). */
+  buildArgs: Readonly<Record<string, string>>;
+}
+
+/** `lint`: Dockerfile syntax, pinned bases, the stages the pipeline builds. */
+export function lintCommand(spec: LintSpec): string {
+  return gateCommand("lint", spec.reportDir, [
+    opt("dockerfile", spec.dockerfile),
+    flag("require-digest", spec.requireDigest),
+    many("target", spec.targets),
+    many("build-arg", pairs(spec.buildArgs)),
+  ]);
+}
+
+export interface BaseDriftSpec extends GateSpecBase {
+  /** The pinned base, `name:tag@sha256:...`. */
+  ref: string;
+  /** What the tag resolves to now, when already known (else the gate asks the registry). */
+  current?: string;
+  /** Drift blocks instead of warning. */
+  strict?: boolean;
+}
+
+/** `base`: has the base image's tag moved away from the pinned digest? */
+export function baseDriftCommand(spec: BaseDriftSpec): string {
+  return gateCommand("base", spec.reportDir, [
+    opt("ref", spec.ref),
+    opt("current", spec.current),
+    flag("strict", spec.strict),
+  ]);
+}
+
+export interface TestGateSpec extends GateSpecBase {
+  /** The builder image (local reference). */
+  image: string;
+  /** The test command, run by a shell inside the image. */
+  command: string;
+  coverageMin?: number;
+  env?: Readonly<Record<string, string>>;
+  network?: string;
+  /** Seconds. */
+  timeout?: number;
+}
+
+/** `test`: the tests inside the builder image, with a coverage floor. */
+export function testGateCommand(spec: TestGateSpec): string {
+  return gateCommand("test", spec.reportDir, [
+    opt("image", spec.image),
+    opt("cmd", spec.command),
+    opt("coverage-min", spec.coverageMin),
+    many("env", pairs(spec.env)),
+    opt("network", spec.network),
+    opt("timeout", spec.timeout),
+  ]);
+}
+
+export interface SmokeBootSpec {
+  /** Port the app listens on inside the container. */
+  port: number;
+  healthPath: string;
+  /** Seconds. */
+  timeout?: number;
+}
+
+export interface SmokeGateSpec extends GateSpecBase {
+  /** The runtime image (local reference). */
+  image: string;
+  maxSize?: string;
+  versionCommand?: string;
+  expectVersion?: string;
+  paths?: readonly string[];
+  imports?: readonly string[];
+  nonRoot?: boolean;
+  /** Boot the image and check its health endpoint; absent: no boot. */
+  boot?: SmokeBootSpec;
+}
+
+/** `smoke`: the exact runtime image: size, version, paths, imports, user, boot + health. */
+export function smokeGateCommand(spec: SmokeGateSpec): string {
+  const boot = spec.boot;
+  return gateCommand("smoke", spec.reportDir, [
+    opt("image", spec.image),
+    opt("max-size", spec.maxSize),
+    opt("version-cmd", spec.versionCommand),
+    opt("expect-version", spec.expectVersion),
+    many("path", spec.paths),
+    many("import", spec.imports),
+    flag("non-root", spec.nonRoot),
+    boot === undefined
+      ? []
+      : [
+          "--boot",
+          ...opt("port", boot.port),
+          ...opt("health-path", boot.healthPath),
+          ...opt("boot-timeout", boot.timeout),
+        ],
+  ]);
+}
+
+/** What the scan reads: the image (Trivy runs) or a Trivy JSON report made elsewhere. */
+export type ScanSubject =
+  { image: string; report?: undefined } | { report: string; image?: undefined };
+
+export type ScanGateSpec = GateSpecBase &
+  ScanSubject & {
+    /** Trivy image pinned by digest, used when no `trivy` is on PATH. */
+    trivyImage?: string;
+    severity?: readonly string[];
+    ignoreUnfixed?: boolean;
+    allowlist?: string;
+    requireStatement?: boolean;
+  };
+
+/** `scan`: Trivy findings → the release policy's verdict. */
+export function scanGateCommand(spec: ScanGateSpec): string {
+  return gateCommand("scan", spec.reportDir, [
+    spec.report !== undefined ? opt("report", spec.report) : opt("image", spec.image),
+    opt("trivy-image", spec.trivyImage),
+    opt("severity", spec.severity === undefined ? undefined : spec.severity.join(",")),
+    flag("ignore-unfixed", spec.ignoreUnfixed),
+    opt("allowlist", spec.allowlist),
+    flag("require-statement", spec.requireStatement),
+  ]);
+}
+
+export interface TagGuardSpec extends GateSpecBase {
+  /** `HOST/REPO`, e.g. `registry.digitalocean.com/acme/odoo`. */
+  repository: string;
+  /** The version tag about to be pushed. */
+  tag: string;
+  /** The local image that would be pushed under it. */
+  image: string;
+}
+
+/** `tag-guard`: refuse to overwrite a version tag that holds another image (TAG_IMMUTABLE). */
+export function tagGuardCommand(spec: TagGuardSpec): string {
+  return gateCommand("tag-guard", spec.reportDir, [
+    opt("repository", spec.repository),
+    opt("tag", spec.tag),
+    opt("image", spec.image),
+  ]);
+}
+
+export interface ResolvePinSpec extends GateSpecBase {
+  repository: string;
+  /** The rollback pin: a tag or `sha256:...`. */
+  ref: string;
+}
+
+/**
+ * `resolve`: the rollback pin → its manifest digest, printed alone on stdout (the deploy reads it);
+ * ROLLBACK_TAG_NOT_FOUND names the tags that exist.
+ */
+export function resolvePinCommand(spec: ResolvePinSpec): string {
+  return gateCommand("resolve", spec.reportDir, [
+    opt("repository", spec.repository),
+    opt("ref", spec.ref),
+  ]);
+}
+
+export interface RetagSpec extends GateSpecBase {
+  repository: string;
+  digest: string;
+  /** Default `latest`. */
+  tag?: string;
+}
+
+/** `retag`: point a tag (`latest`) at an existing digest, through the registry API. */
+export function retagCommand(spec: RetagSpec): string {
+  return gateCommand("retag", spec.reportDir, [
+    opt("repository", spec.repository),
+    opt("digest", spec.digest),
+    opt("tag", spec.tag ?? "latest"),
+  ]);
+}
+
+export interface HealthGateSpec extends GateSpecBase {
+  url: string;
+  /** Seconds the whole check may take. */
+  timeout?: number;
+  interval?: number;
+  requestTimeout?: number;
+  expectStatus?: number;
+  expectBody?: string;
+}
+
+/** `health`: poll the live URL after the deploy until it answers as expected. */
+export function healthGateCommand(spec: HealthGateSpec): string {
+  return gateCommand("health", spec.reportDir, [
+    opt("url", spec.url),
+    opt("timeout", spec.timeout),
+    opt("interval", spec.interval),
+    opt("request-timeout", spec.requestTimeout),
+    opt("expect-status", spec.expectStatus),
+    opt("expect-body", spec.expectBody),
+  ]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Image names
+
+/**
+ * The local name of a built stage: `slipway/<app>:<version>-<target>`. The gates check this exact
+ * image; it is never pushed under this name (the published image is a `docker tag` of it).
+ */
+export function localImageRef(app: string, version: string, target: string): string {
+  return `slipway/${app}:${version}-${target}`;
+}
+
+/** The registry layer cache of one build target: `<repository>:buildcache-<target>`. */
+export function cacheRef(repository: string, target: string): string {
+  return `${repository}:buildcache-${target}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Builds (done by @pulumi/docker-build; rendered as `docker build` for the e2e suite)
+
+export interface BuildSpecInput {
+  app: string;
+  version: string;
+  /** Build context directory, relative to the project root. */
+  context: string;
+  /** Dockerfile path, relative to the project root. */
+  dockerfile: string;
+  /** The Dockerfile stage to build. */
+  target: string;
+  /** The pinned base reference, passed as the `BASE_IMAGE` build arg. */
+  baseRef: string;
+  /** Extra build args; `BASE_IMAGE` always comes from `baseRef`. */
+  buildArgs?: Readonly<Record<string, string>>;
+  /** `HOST/REPO` of the registry layer cache; absent: no registry cache. */
+  cacheRepository?: string;
+  /** Target platform, e.g. `linux/amd64` for App Platform; absent: the host's. */
+  platform?: string;
+}
+
+export interface BuildSpec {
+  context: string;
+  dockerfile: string;
+  target: string;
+  /** In key order; includes `BASE_IMAGE`. */
+  buildArgs: Record<string, string>;
+  /** Local tags: `[localImageRef(app, version, target)]`. */
+  tags: string[];
+  platform?: string;
+  /** Registry cache refs to import layers from. */
+  cacheFrom: string[];
+  /** Registry cache refs to export layers to (needs a BuildKit builder that can export caches). */
+  cacheTo: string[];
+}
+
+/** The build of one stage, as plain data. */
+export function buildSpec(input: BuildSpecInput): BuildSpec {
+  const merged: Record<string, string> = { ...(input.buildArgs ?? {}), BASE_IMAGE: input.baseRef };
+  const buildArgs: Record<string, string> = {};
+  for (const key of Object.keys(merged).sort()) buildArgs[key] = merged[key];
+  const cache =
+    input.cacheRepository === undefined ? [] : [cacheRef(input.cacheRepository, input.target)];
+  return {
+    context: input.context,
+    dockerfile: input.dockerfile,
+    target: input.target,
+    buildArgs,
+    tags: [localImageRef(input.app, input.version, input.target)],
+    ...(input.platform === undefined ? {} : { platform: input.platform }),
+    cacheFrom: cache,
+    cacheTo: cache,
+  };
+}
+
+/**
+ * The `docker build` equivalent of a build spec (BuildKit, so only the stages the target needs are
+ * built). The classic `docker build` has no `--cache-to`: registry cache export is left to buildx.
+ */
+export function dockerBuildCommand(spec: BuildSpec, docker = "docker"): string {
+  return [
+    "DOCKER_BUILDKIT=1",
+    shellJoin([
+      docker,
+      "build",
+      "--file",
+      spec.dockerfile,
+      "--target",
+      spec.target,
+      ...opt("platform", spec.platform),
+      ...many("build-arg", pairs(spec.buildArgs)),
+      ...many("tag", spec.tags),
+      ...many("cache-from", spec.cacheFrom),
+      spec.context,
+    ]),
+  ].join(" ");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The local target's container (done by docker.Container; rendered as `docker run` for the e2e)
+
+export interface LocalContainerSpecInput {
+  /** Container name. */
+  name: string;
+  /** `HOST/REPO` the release was pushed to. */
+  repository: string;
+  /** The release digest: the container runs `<repository>@<digest>`, never a tag. */
+  digest: string;
+  /** Port the app listens on inside the container. */
+  port: number;
+  /** Loopback port it is published on. */
+  localPort: number;
+  healthPath: string;
+  /** Plain environment. */
+  env?: Readonly<Record<string, string>>;
+  /** Names of secret variables: their values come from the caller's environment, never the command line. */
+  secretEnv?: readonly string[];
+  healthcheck?: Partial<Omit<LocalHealthcheck, "command">>;
+}
+
+export interface LocalHealthcheck {
+  /** A shell command run inside the container (`CMD-SHELL`). */
+  command: string;
+  intervalSeconds: number;
+  timeoutSeconds: number;
+  retries: number;
+  startPeriodSeconds: number;
+}
+
+export interface LocalContainerSpec {
+  name: string;
+  /** `<repository>@<digest>`. */
+  image: string;
+  /** Published on loopback only: `127.0.0.1:<localPort>:<port>`. */
+  publish: { ip: "127.0.0.1"; hostPort: number; containerPort: number };
+  env: Record<string, string>;
+  secretEnv: string[];
+  restart: "unless-stopped";
+  healthcheck: LocalHealthcheck;
+}
+
+/**
+ * The in-container probe of the health endpoint: Python's urllib (the images Slipway releases are
+ * Python apps), else curl, else wget; whichever the image has.
+ */
+export function healthProbe(port: number, healthPath: string): string {
+  const url = `http://127.0.0.1:${port}${healthPath}`;
+  const python = `import urllib.request; urllib.request.urlopen(${JSON.stringify(url)}, timeout=4)`;
+  return [
+    `python3 -c ${shellQuote(python)} 2>/dev/null`,
+    `curl -fsS -o /dev/null ${shellQuote(url)}`,
+    `wget -q -O /dev/null ${shellQuote(url)}`,
+  ].join(" || ");
+}
+
+/** The local target's container, as plain data. */
+export function localContainerSpec(input: LocalContainerSpecInput): LocalContainerSpec {
+  const env: Record<string, string> = {};
+  for (const key of Object.keys(input.env ?? {}).sort()) env[key] = (input.env ?? {})[key];
+  return {
+    name: input.name,
+    image: `${input.repository}@${input.digest}`,
+    publish: { ip: "127.0.0.1", hostPort: input.localPort, containerPort: input.port },
+    env,
+    secretEnv: [...(input.secretEnv ?? [])].sort(),
+    restart: "unless-stopped",
+    healthcheck: {
+      command: healthProbe(input.port, input.healthPath),
+      intervalSeconds: input.healthcheck?.intervalSeconds ?? 10,
+      timeoutSeconds: input.healthcheck?.timeoutSeconds ?? 5,
+      retries: input.healthcheck?.retries ?? 6,
+      startPeriodSeconds: input.healthcheck?.startPeriodSeconds ?? 20,
+    },
+  };
+}
+
+/**
+ * The `docker run -d` equivalent of the local container. Secret variables are passed by name
+ * (`--env NAME`): Docker copies them from the caller's environment, so no secret is on a command line.
+ */
+export function dockerRunCommand(spec: LocalContainerSpec, docker = "docker"): string {
+  const hc = spec.healthcheck;
+  const p = spec.publish;
+  return shellJoin([
+    docker,
+    "run",
+    "-d",
+    "--name",
+    spec.name,
+    "--restart",
+    spec.restart,
+    "--publish",
+    `${p.ip}:${p.hostPort}:${p.containerPort}`,
+    ...many("env", pairs(spec.env)),
+    ...many("env", spec.secretEnv),
+    "--health-cmd",
+    hc.command,
+    "--health-interval",
+    `${hc.intervalSeconds}s`,
+    "--health-timeout",
+    `${hc.timeoutSeconds}s`,
+    "--health-retries",
+    String(hc.retries),
+    "--health-start-period",
+    `${hc.startPeriodSeconds}s`,
+    spec.image,
+  ]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The push (done by docker.Tag + docker.RegistryImage; rendered as `docker tag/push` for the e2e)
+
+export interface PushSpecInput {
+  /** The scanned local image (`localImageRef(app, version, runtimeTarget)`). */
+  localImage: string;
+  /** `HOST/REPO`. */
+  repository: string;
+  version: string;
+  /** Also push `:latest`. */
+  tagLatest: boolean;
+}
+
+export interface PushSpec {
+  source: string;
+  /** `<repository>:<version>` first, then `<repository>:latest` when asked. */
+  targets: string[];
+}
+
+/** The tags a release pushes, in push order. */
+export function pushSpec(input: PushSpecInput): PushSpec {
+  const targets = [`${input.repository}:${input.version}`];
+  if (input.tagLatest) targets.push(`${input.repository}:latest`);
+  return { source: input.localImage, targets };
+}
+
+/** `docker tag` + `docker push` for each target, in order. */
+export function dockerPushCommands(spec: PushSpec, docker = "docker"): string[] {
+  return spec.targets.flatMap((target) => [
+    shellJoin([docker, "tag", spec.source, target]),
+    shellJoin([docker, "push", target]),
+  ]);
+}

@@ -1,0 +1,299 @@
+import { randomBytes } from "node:crypto";
+import { describeFailure, DockerResult, runDocker } from "./docker";
+import type { Gate, GateContext } from "./gate";
+import { block, Finding, GateError, GateResult, pass, UsageError } from "./result";
+import { formatSize, parseSize } from "./size";
+import {
+  historyArgs,
+  importsArgs,
+  inspectArgs,
+  pathsArgs,
+  removeArgs,
+  versionArgs,
+} from "./smoke/args";
+import { boot } from "./smoke/boot";
+import {
+  CheckResult,
+  checkImports,
+  checkPaths,
+  checkSize,
+  checkUser,
+  checkVersion,
+  parseHistory,
+  parseInspect,
+  ImageFacts,
+} from "./smoke/checks";
+import {
+  booleanFlag,
+  listFlag,
+  numberFlag,
+  requiredFlag,
+  secondsFlag,
+  stringFlag,
+} from "./testing/flags";
+
+const DEFAULT_BOOT_TIMEOUT_S = 60;
+/** Budget of one check container (version, paths, imports): a cold start of a big image included. */
+const CHECK_TIMEOUT_MS = 120_000;
+
+export interface SmokeSpec {
+  image: string;
+  maxSize?: { bytes: number; text: string };
+  versionCmd?: string;
+  expectVersion?: string;
+  paths: string[];
+  imports: string[];
+  nonRoot: boolean;
+  boot?: { port: number; healthPath: string; timeoutMs: number };
+}
+
+export function parseSpec(flags: Parameters<Gate["run"]>[0]): SmokeSpec {
+  const image = requiredFlag(flags, "image");
+  const maxText = stringFlag(flags, "max-size");
+  let maxSize: SmokeSpec["maxSize"];
+  if (maxText !== undefined) {
+    try {
+      maxSize = { bytes: parseSize(maxText), text: maxText };
+    } catch (err) {
+      throw new UsageError(`--max-size: ${(err as Error).message}`);
+    }
+  }
+  const versionCmd = stringFlag(flags, "version-cmd");
+  const expectVersion = stringFlag(flags, "expect-version");
+  if (expectVersion !== undefined && versionCmd === undefined) {
+    throw new UsageError("--expect-version needs --version-cmd");
+  }
+  const imports = listFlag(flags, "import");
+  for (const module of imports) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(module)) {
+      throw new UsageError(`--import expects a Python module name, got "${module}"`);
+    }
+  }
+  const paths = listFlag(flags, "path");
+  for (const path of paths) {
+    if (!path.startsWith("/")) {
+      throw new UsageError(`--path expects an absolute path, got "${path}"`);
+    }
+  }
+  let bootSpec: SmokeSpec["boot"];
+  if (booleanFlag(flags, "boot")) {
+    const port = numberFlag(flags, "port", undefined, { min: 1, max: 65535, integer: true });
+    const healthPath = stringFlag(flags, "health-path");
+    if (port === undefined || healthPath === undefined) {
+      throw new UsageError("--boot needs --port N and --health-path P");
+    }
+    if (!healthPath.startsWith("/")) {
+      throw new UsageError(`--health-path must start with /, got "${healthPath}"`);
+    }
+    bootSpec = {
+      port,
+      healthPath,
+      timeoutMs: secondsFlag(flags, "boot-timeout", DEFAULT_BOOT_TIMEOUT_S),
+    };
+  } else if (
+    flags.port !== undefined ||
+    flags["health-path"] !== undefined ||
+    flags["boot-timeout"] !== undefined
+  ) {
+    throw new UsageError("--port, --health-path and --boot-timeout only apply with --boot");
+  }
+  return {
+    image,
+    ...(maxSize === undefined ? {} : { maxSize }),
+    ...(versionCmd === undefined ? {} : { versionCmd }),
+    ...(expectVersion === undefined ? {} : { expectVersion }),
+    paths,
+    imports,
+    nonRoot: booleanFlag(flags, "non-root"),
+    ...(bootSpec === undefined ? {} : { boot: bootSpec }),
+  };
+}
+
+/** The gate result from every check's result: the first failing check (in flag order) decides. */
+export function smokeResult(
+  image: string,
+  facts: ImageFacts,
+  checks: CheckResult[],
+  timings: Record<string, number>,
+): GateResult {
+  const figures: Record<string, string | number | boolean> = {
+    sizeBytes: facts.sizeBytes,
+    user: facts.user === "" ? "root" : facts.user,
+  };
+  for (const c of checks) Object.assign(figures, c.figures);
+  const findings: Finding[] = checks.flatMap((c) => [
+    { check: c.check, ok: c.ok, code: c.code, summary: c.summary },
+    ...c.findings.map((f) => ({ check: c.check, ...f })),
+  ]);
+  const details = checks.flatMap((c) => [
+    `${c.ok ? "ok  " : `FAIL ${c.code ?? ""}`} ${c.check}: ${c.summary}`,
+    ...c.details.map((d) => `     ${d}`),
+  ]);
+  const failing = checks.filter((c) => !c.ok);
+  const first = failing[0];
+  if (first === undefined || first.code === undefined) {
+    const what =
+      checks.length === 0
+        ? `image ${formatSize(facts.sizeBytes)}, no checks asked`
+        : `${checks.length} check${checks.length === 1 ? "" : "s"} passed`;
+    return pass("smoke", `${image}: ${what}`, { details, findings, figures, timings });
+  }
+  const more =
+    failing.length > 1
+      ? ` (+${failing.length - 1} more failing: ${failing
+          .slice(1)
+          .map((c) => c.code)
+          .join(", ")})`
+      : "";
+  return block("smoke", first.code, `${first.summary}${more}`, {
+    details,
+    findings,
+    figures,
+    timings,
+  });
+}
+
+async function timed<T>(
+  timings: Record<string, number>,
+  name: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  const started = Date.now();
+  try {
+    return await work();
+  } finally {
+    timings[name] = Date.now() - started;
+  }
+}
+
+/**
+ * Runs the checks of a parsed spec. `checkTimeoutMs` bounds each check container (version, paths,
+ * imports); it is a parameter so that tests can exercise the timeout without waiting two minutes.
+ */
+export async function runSmoke(
+  spec: SmokeSpec,
+  ctx: GateContext,
+  checkTimeoutMs = CHECK_TIMEOUT_MS,
+): Promise<GateResult> {
+  const docker = (args: string[], timeoutMs = checkTimeoutMs): Promise<DockerResult> =>
+    runDocker(args, { env: ctx.env, timeoutMs });
+  /** A check container, removed by name if it outlives its budget. */
+  const check = async (build: (name: string) => string[]): Promise<DockerResult> => {
+    const name = `slipway-smoke-check-${randomBytes(6).toString("hex")}`;
+    const result = await docker(build(name));
+    if (result.timedOut) {
+      await docker(removeArgs(name), 30_000).catch(() => undefined);
+    }
+    return result;
+  };
+  const timings: Record<string, number> = {};
+
+  const inspected = await timed(timings, "inspect", () => docker(inspectArgs(spec.image), 30_000));
+  if (inspected.exitCode !== 0) {
+    throw new GateError(
+      "CONTAINER_START_FAILURE",
+      `image ${spec.image} is not on this Docker engine`,
+      [
+        describeFailure(inspected),
+        "smoke checks the exact image built here and never pulls: build (and load) the runtime image first.",
+      ],
+    );
+  }
+  let facts: ImageFacts;
+  try {
+    facts = parseInspect(inspected.stdout);
+  } catch (err) {
+    throw new GateError(
+      "CONTAINER_START_FAILURE",
+      `cannot read docker image inspect for ${spec.image}: ${(err as Error).message}`,
+    );
+  }
+  ctx.progress(`smoke: ${spec.image} is ${formatSize(facts.sizeBytes)}, user "${facts.user}"`);
+
+  const checks: CheckResult[] = [];
+  if (spec.maxSize !== undefined) {
+    const max = spec.maxSize;
+    let layers: ReturnType<typeof parseHistory> = [];
+    if (facts.sizeBytes > max.bytes) {
+      const history = await timed(timings, "history", () =>
+        docker(historyArgs(spec.image), 30_000),
+      );
+      layers = history.exitCode === 0 ? parseHistory(history.stdout) : [];
+    }
+    checks.push(checkSize(facts.sizeBytes, max.bytes, max.text, layers));
+  }
+  if (spec.versionCmd !== undefined) {
+    const cmd = spec.versionCmd;
+    ctx.progress(`smoke: running \`${cmd}\``);
+    const run = await timed(timings, "version", () =>
+      check((name) => versionArgs(spec.image, name, cmd)),
+    );
+    checks.push(checkVersion(cmd, spec.expectVersion, run));
+  }
+  if (spec.paths.length > 0) {
+    ctx.progress(`smoke: checking ${spec.paths.length} paths`);
+    const run = await timed(timings, "paths", () =>
+      check((name) => pathsArgs(spec.image, name, spec.paths)),
+    );
+    checks.push(checkPaths(spec.paths, run));
+  }
+  if (spec.imports.length > 0) {
+    ctx.progress(`smoke: importing ${spec.imports.join(", ")}`);
+    const run = await timed(timings, "imports", () =>
+      check((name) => importsArgs(spec.image, name, spec.imports)),
+    );
+    checks.push(checkImports(spec.imports, run));
+  }
+  if (spec.nonRoot) {
+    checks.push(checkUser(facts.user));
+  }
+  if (spec.boot !== undefined) {
+    const b = spec.boot;
+    checks.push(
+      await timed(timings, "boot", () =>
+        boot(
+          { image: spec.image, port: b.port, healthPath: b.healthPath, timeoutMs: b.timeoutMs },
+          { env: ctx.env, progress: ctx.progress },
+        ),
+      ),
+    );
+  }
+  return smokeResult(spec.image, facts, checks, timings);
+}
+
+/** `smoke`: checks of the exact runtime image, all run, every failure reported. */
+const gate: Gate = {
+  name: "smoke",
+  summary: "check the exact runtime image: size, version, paths, imports, user, boot + health",
+  usage: [
+    "--image REF             the runtime image (local: the gate never pulls)",
+    "--max-size SIZE         size budget: 2GB (10^9 bytes), 1.5GiB (2^30), 500MB, or bytes",
+    "--version-cmd 'CMD'     shell command printing the app version (run with sh -c, entrypoint bypassed)",
+    "--expect-version TEXT   text the version command must print",
+    "--path P                absolute path that must exist in the image (repeatable)",
+    "--import M              Python module that must import (repeatable)",
+    "--non-root              the image must not run as root",
+    "--boot                  start the image (its own entrypoint) and poll its health path",
+    "--port N                the app's port in the container (with --boot)",
+    "--health-path P         health path, e.g. /web/health (with --boot)",
+    `--boot-timeout S        seconds to answer 200 (default ${DEFAULT_BOOT_TIMEOUT_S})`,
+  ],
+  options: {
+    image: { type: "string" },
+    "max-size": { type: "string" },
+    "version-cmd": { type: "string" },
+    "expect-version": { type: "string" },
+    path: { type: "string", multiple: true },
+    import: { type: "string", multiple: true },
+    "non-root": { type: "boolean" },
+    boot: { type: "boolean" },
+    port: { type: "string" },
+    "health-path": { type: "string" },
+    "boot-timeout": { type: "string" },
+  },
+  async run(flags, ctx) {
+    return runSmoke(parseSpec(flags), ctx);
+  },
+};
+
+export default gate;

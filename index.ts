@@ -1,0 +1,40 @@
+/**
+ * Slipway: the container release procedure as one Pulumi program.
+ *
+ * Thin on purpose: read and validate the stack config (one CONFIG_INVALID error listing every problem,
+ * thrown before any resource is registered), compose the {@link ReleasePipeline}, export its outputs.
+ * The program is exported as a function, which Pulumi calls; `npm run plan` and the unit tests run this
+ * very function under Pulumi's mocks.
+ */
+import { ReleasePipeline } from "./components";
+import { loadReleaseSettings } from "./stacks";
+
+function slipway() {
+  const settings = loadReleaseSettings();
+  const c = settings.config;
+  const pipeline = new ReleasePipeline("slipway", settings);
+  return {
+    /** `release` (build, gate, push, deploy, verify) or `rollback` (deploy the pinned release). */
+    mode: pipeline.mode,
+    environment: c.environment,
+    target: c.deploy.target,
+    /** The version released, or the rollback pin. */
+    releaseTag: pipeline.releaseTag,
+    /** `HOST/REPO` of the app's releases. */
+    repository: pipeline.repository,
+    /** The manifest digest that runs. */
+    imageDigest: pipeline.digest,
+    /** `HOST/REPO@sha256:...`. */
+    imageRef: pipeline.imageRef,
+    /** `HOST/REPO:<version>@sha256:...` as pushed (release mode). */
+    publishedRef: pipeline.published?.ref,
+    /** The pinned release's digest as the registry resolved it (rollback mode). */
+    rollbackDigest: pipeline.rollback?.resolvedDigest,
+    appUrl: pipeline.appUrl,
+    healthUrl: pipeline.healthUrl,
+    /** The gates' JSON results, relative to the project directory. */
+    reportDir: pipeline.reportDir,
+  };
+}
+
+export = slipway;

@@ -1,0 +1,403 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import "./harness/hooks";
+import {
+  baseDriftCommand,
+  buildSpec,
+  dockerBuildCommand,
+  dockerPushCommands,
+  healthGateCommand,
+  localImageRef,
+  pushSpec,
+  smokeGateCommand,
+} from "../../gates/commands";
+import { FASTAPI, ODOO, type AppUnderTest } from "./harness/apps";
+import {
+  AUTH_PASSWORD,
+  AUTH_REGISTRY,
+  AUTH_USER,
+  DOCKER,
+  OPEN_REGISTRY,
+  dockerConfigJson,
+  script,
+} from "./harness/environment";
+import { TRIVY_CLEAN, TRIVY_CRITICAL } from "./harness/fixtures";
+import {
+  containerName,
+  containerState,
+  healthUrl,
+  release,
+  repositoryOf,
+  rollback,
+  sequence,
+  timeline,
+  type ContainerState,
+  type ReleaseInput,
+  type Run,
+  type StepName,
+} from "./harness/pipeline";
+import { registryContent, type RegistryContent } from "./harness/registryView";
+import { sh } from "./harness/shell";
+import { changedCopy, repoKey, suite } from "./harness/suite";
+
+/**
+ * Every way a release must fail, each on the real engine and registry: the right code on the first
+ * line and exit 1, at the right step, nothing pushed (the registries' tags and digests unchanged) and
+ * the release already running still running, untouched and healthy.
+ */
+
+const AUTH_OK = { user: AUTH_USER, password: AUTH_PASSWORD };
+
+interface World {
+  open: RegistryContent;
+  auth: RegistryContent;
+  running: Array<{ app: AppUnderTest; state: ContainerState }>;
+}
+
+async function observe(): Promise<World> {
+  const running: World["running"] = [];
+  for (const app of [ODOO, FASTAPI]) {
+    const state = await containerState(containerName(app));
+    if (state?.running === true) running.push({ app, state });
+  }
+  return {
+    open: await registryContent(OPEN_REGISTRY),
+    auth: await registryContent(AUTH_REGISTRY, AUTH_OK),
+    running,
+  };
+}
+
+/** Nothing pushed, nothing redeployed, and what ran before still runs and answers its health check. */
+async function assertUntouched(before: World): Promise<void> {
+  assert.deepEqual(await registryContent(OPEN_REGISTRY), before.open, "open registry unchanged");
+  assert.deepEqual(
+    await registryContent(AUTH_REGISTRY, AUTH_OK),
+    before.auth,
+    "auth registry unchanged",
+  );
+  assert.ok(before.running.length > 0, "a release was running before the failure");
+  for (const { app, state } of before.running) {
+    const now = await containerState(state.id);
+    assert.ok(now?.running, `${app.name} release still running`);
+    assert.equal(now.startedAt, state.startedAt, `${app.name} release not restarted`);
+    assert.equal(now.restartCount, state.restartCount);
+    assert.equal(now.image, state.image, `${app.name} release still the same image`);
+    const health = await sh(
+      healthGateCommand({
+        reportDir: suite.workDir,
+        url: healthUrl(app),
+        timeout: 10,
+        interval: 0.25,
+      }),
+    );
+    assert.equal(health.exitCode, 0, `${app.name} release healthy:\n${health.output}`);
+  }
+}
+
+/** The run stopped at `step` with `code` as the first line and exit 1; nothing was pushed. */
+function assertBlocked(run: Run, step: StepName, code: string, mentions: RegExp[] = []): void {
+  const failed = run.failed;
+  assert.ok(failed, `expected ${code} at ${step}, but the release passed: ${timeline(run)}`);
+  assert.equal(
+    failed.step,
+    step,
+    `failed at ${failed.step}: ${failed.firstLine}\n${failed.output.slice(-2000)}`,
+  );
+  assert.equal(failed.exitCode, 1, failed.output);
+  assert.ok(
+    failed.firstLine.startsWith(`${code}: `),
+    `first line should start with "${code}: ", got: ${failed.firstLine}`,
+  );
+  for (const pattern of mentions) assert.match(failed.output, pattern);
+  console.log(`      ${failed.step}: ${failed.firstLine}`);
+  for (const after of ["push", "push-latest", "deploy"] as const) {
+    assert.ok(!run.steps.some((s) => s.step === after), `${after} must not run after a failure`);
+  }
+}
+
+function odooRelease(overrides: Partial<ReleaseInput> & { version: string }): ReleaseInput {
+  return {
+    app: ODOO,
+    baseRef: suite.baseRef,
+    registry: suite.openRegistry,
+    scanReport: TRIVY_CLEAN,
+    reportRoot: suite.workDir,
+    ...overrides,
+  };
+}
+
+describe("a release that must fail, fails closed (real engine and registry)", function () {
+  let world: World;
+
+  before(async function () {
+    // A release to protect: the one the release tests left running, else a fresh first release.
+    if ((await containerState(containerName(ODOO)))?.running !== true) {
+      const run = await release(odooRelease({ version: "1.0.0" }));
+      assert.equal(run.failed, undefined, run.failed?.output);
+    }
+  });
+
+  beforeEach(async function () {
+    world = await observe();
+  });
+
+  describe("broken variants of the app", function () {
+    it("a failing test: TEST_FAILURE at the test gate, naming the test", async function () {
+      const run = await release(
+        odooRelease({ version: "1.9.0-failing-test", buildArgs: { VARIANT: "failing-test" } }),
+      );
+      assertBlocked(run, "test", "TEST_FAILURE", [/test_rounds_half_to_even/]);
+      await assertUntouched(world);
+    });
+
+    it("coverage under the floor: LOW_COVERAGE at the test gate, with the measured total", async function () {
+      const run = await release(
+        odooRelease({ version: "1.9.0-low-coverage", buildArgs: { VARIANT: "low-coverage" } }),
+      );
+      assertBlocked(run, "test", "LOW_COVERAGE", [/7[0-4]\.\d+%|[1-6]\d\.\d+%/]);
+      await assertUntouched(world);
+    });
+
+    it("an import error in the tests: IMPORT_ERROR at the test gate, naming the module", async function () {
+      const run = await release(
+        odooRelease({ version: "1.9.0-test-import", buildArgs: { VARIANT: "test-import-error" } }),
+      );
+      assertBlocked(run, "test", "IMPORT_ERROR", [/xlsxwriter/]);
+      await assertUntouched(world);
+    });
+
+    it("a module missing at start (the FastAPI build report): tests pass, the boot dies with gunicorn exit 3, CONTAINER_START_FAILURE before any push", async function () {
+      const run = await release({
+        app: FASTAPI,
+        version: "2.9.0-missing-module",
+        baseRef: suite.baseRef,
+        registry: suite.openRegistry,
+        scanReport: TRIVY_CLEAN,
+        reportRoot: suite.workDir,
+        buildArgs: { VARIANT: "missing-module" },
+      });
+      const tests = run.steps.find((s) => s.step === "test");
+      assert.equal(tests?.exitCode, 0, "the tests never import the start-up wiring: they pass");
+      assertBlocked(run, "smoke", "CONTAINER_START_FAILURE", [
+        /\b3\b/,
+        /No module named 'opentelemetry\.exporter'/,
+      ]);
+      await assertUntouched(world);
+    });
+
+    it("a root runtime user: RUNS_AS_ROOT (lint sees USER root; the smoke gate sees it on the image too)", async function () {
+      const buildArgs = { RUNTIME_USER: "root" };
+      const version = "1.9.0-root";
+      const run = await release(odooRelease({ version, buildArgs }));
+      const failed = run.failed;
+      assert.ok(failed, "a root runtime must not be released");
+      assertBlocked(run, failed.step === "lint" ? "lint" : "smoke", "RUNS_AS_ROOT");
+      // Whichever stopped it, the smoke gate must also refuse the exact image on its own.
+      const build = await sh(
+        dockerBuildCommand(
+          buildSpec({
+            app: ODOO.name,
+            version,
+            context: ODOO.context,
+            dockerfile: ODOO.dockerfile,
+            target: "runtime",
+            baseRef: suite.baseRef,
+            buildArgs,
+          }),
+          DOCKER,
+        ),
+      );
+      assert.equal(build.exitCode, 0, build.output);
+      const smoke = await sh(
+        smokeGateCommand({
+          reportDir: suite.workDir,
+          image: localImageRef(ODOO.name, version, "runtime"),
+          nonRoot: true,
+        }),
+      );
+      assert.equal(smoke.exitCode, 1, smoke.output);
+      assert.match(smoke.firstLine, /^RUNS_AS_ROOT: /);
+      await assertUntouched(world);
+    });
+
+    it("the addons path missing: MISSING_ADDONS at the smoke gate, naming /mnt/extra-addons", async function () {
+      const run = await release(
+        odooRelease({ version: "1.9.0-no-addons", buildArgs: { ADDONS_PATH: "/opt/addons" } }),
+      );
+      assertBlocked(run, "smoke", "MISSING_ADDONS", [/\/mnt\/extra-addons/]);
+      await assertUntouched(world);
+    });
+
+    it("a wrong version string: ENTRYPOINT_ERROR at the smoke gate, showing what was printed", async function () {
+      const run = await release(
+        odooRelease({ version: "1.9.0-wrong-version", buildArgs: { VARIANT: "wrong-version" } }),
+      );
+      assertBlocked(run, "smoke", "ENTRYPOINT_ERROR", [/Odoo Server 15\.0/]);
+      await assertUntouched(world);
+    });
+
+    it("an image over its size budget: IMAGE_SIZE_EXCEEDED at the smoke gate", async function () {
+      const run = await release(odooRelease({ version: "1.9.0-too-big", maxSize: "50MB" }));
+      assertBlocked(run, "smoke", "IMAGE_SIZE_EXCEEDED", [/50\s?MB/]);
+      await assertUntouched(world);
+    });
+  });
+
+  it("a blocking scan (real Trivy report, debian-buster; Trivy cannot run here): SECURITY_CRITICAL", async function () {
+    const run = await release(
+      odooRelease({ version: "1.9.0-vulnerable", scanReport: TRIVY_CRITICAL }),
+    );
+    assertBlocked(run, "scan", "SECURITY_CRITICAL", [/CVE-2019-18224/, /libidn2/]);
+    await assertUntouched(world);
+  });
+
+  it("re-pushing an existing version with different content: TAG_IMMUTABLE at the tag guard", async function () {
+    const context = changedCopy(
+      ODOO.context,
+      "custom_addons/slipway_invoice/models/invoice.py",
+      (text) => text.replace('"""Invoice arithmetic', '"""Changed: invoice arithmetic'),
+      "odoo-immutable",
+    );
+    const run = await release(
+      odooRelease({ version: "1.0.0", context, dockerfile: `${context}/Dockerfile` }),
+    );
+    assertBlocked(run, "tag-guard", "TAG_IMMUTABLE", [/1\.0\.0/]);
+    await assertUntouched(world);
+  });
+
+  describe("registry credentials (htpasswd registry on 127.0.0.1:5001)", function () {
+    function credentialsEnv(password: string): Record<string, string> {
+      // The gates read SLIPWAY_REGISTRY_AUTH; the docker CLI reads DOCKER_CONFIG/config.json.
+      const dir = mkdtempSync(join(suite.workDir, "docker-config-"));
+      const config = dockerConfigJson(AUTH_REGISTRY, AUTH_USER, password);
+      writeFileSync(join(dir, "config.json"), config);
+      return { SLIPWAY_REGISTRY_AUTH: config, DOCKER_CONFIG: dir };
+    }
+
+    it("wrong credentials: REGISTRY_AUTH_FAILURE at the tag guard, and the registry refuses the push itself: nothing pushed", async function () {
+      const env = credentialsEnv("not-the-password");
+      const run = await release(
+        odooRelease({ version: "1.0.0", registry: suite.authRegistry, env, deploy: false }),
+      );
+      assertBlocked(run, "tag-guard", "REGISTRY_AUTH_FAILURE");
+      // Even if the push ran anyway, the registry would refuse it.
+      for (const command of dockerPushCommands(
+        pushSpec({
+          localImage: localImageRef(ODOO.name, "1.0.0", "runtime"),
+          repository: repositoryOf(suite.authRegistry, ODOO),
+          version: "1.0.0",
+          tagLatest: false,
+        }),
+        DOCKER,
+      )) {
+        const result = await sh(command, { env });
+        if (command.includes(" push ")) {
+          assert.notEqual(result.exitCode, 0, "the registry must refuse the push");
+          assert.match(result.output, /unauthorized|authentication required|no basic auth/i);
+        }
+      }
+      await assertUntouched(world);
+      const content = await registryContent(AUTH_REGISTRY, AUTH_OK);
+      assert.equal(content[repoKey(ODOO)], undefined, "nothing pushed");
+    });
+
+    it("the right credentials (a DigitalOcean-style Docker config): the same release goes through", async function () {
+      const run = await release(
+        odooRelease({
+          version: "1.0.0",
+          registry: suite.authRegistry,
+          env: credentialsEnv(AUTH_PASSWORD),
+          deploy: false,
+        }),
+      );
+      assert.equal(run.failed, undefined, run.failed?.output);
+      const content = await registryContent(AUTH_REGISTRY, AUTH_OK);
+      assert.deepEqual(content[repoKey(ODOO)], { "1.0.0": run.digest, latest: run.digest });
+    });
+  });
+
+  it("a rollback to a tag that does not exist: ROLLBACK_TAG_NOT_FOUND naming the tags that exist, nothing re-pointed or redeployed", async function () {
+    const tags = Object.keys(world.open[repoKey(ODOO)] ?? {}).filter((t) => t !== "latest");
+    assert.ok(tags.length > 0);
+    const run = await rollback({
+      app: ODOO,
+      registry: suite.openRegistry,
+      pin: "0.9.9",
+      reportRoot: suite.workDir,
+    });
+    assertBlocked(
+      run,
+      "resolve",
+      "ROLLBACK_TAG_NOT_FOUND",
+      tags.map((t) => new RegExp(t.replace(/\./g, "\\."))),
+    );
+    assert.ok(!run.steps.some((s) => s.step === "retag"), "latest is not re-pointed");
+    await assertUntouched(world);
+  });
+
+  it("the registry down (stopped for real): REGISTRY_UNAVAILABLE for a release and for a rollback; nothing changed once it is back", async function () {
+    await sh(`bash ${script("registry.sh")} stop open`);
+    let releaseRun: Run;
+    let rollbackRun: Run;
+    try {
+      releaseRun = await release(odooRelease({ version: "1.2.0" }));
+      rollbackRun = await rollback({
+        app: ODOO,
+        registry: suite.openRegistry,
+        pin: "1.0.0",
+        reportRoot: suite.workDir,
+      });
+    } finally {
+      const started = await sh(`bash ${script("registry.sh")} start open`);
+      assert.equal(started.exitCode, 0, started.output);
+    }
+    assertBlocked(releaseRun, "tag-guard", "REGISTRY_UNAVAILABLE", [/127\.0\.0\.1:5000/]);
+    assertBlocked(rollbackRun, "resolve", "REGISTRY_UNAVAILABLE");
+    await assertUntouched(world);
+  });
+
+  it("the base image's tag moved since it was pinned: BASE_IMAGE_DRIFT, a warning that names the new digest (blocking with --strict)", async function () {
+    // A base of this run's own: pinned now, then its tag re-pushed with another image.
+    const base = `${suite.openRegistry}/python:3.11-bookworm`;
+    const pinned = await sequence(
+      dockerPushCommands({ source: suite.baseRef, targets: [base] }, DOCKER),
+      {},
+    );
+    assert.equal(pinned.exitCode, 0, pinned.output);
+    const pinnedDigest = suite.baseRef.slice(suite.baseRef.indexOf("@") + 1);
+    const ref = `${base}@${pinnedDigest}`;
+    const clean = await sh(baseDriftCommand({ reportDir: suite.workDir, ref }));
+    assert.equal(clean.exitCode, 0, clean.output);
+    assert.match(clean.firstLine, /^PASS base/);
+
+    const moved = await sequence(
+      dockerPushCommands(
+        { source: localImageRef(ODOO.name, "1.0.0", "runtime"), targets: [base] },
+        DOCKER,
+      ),
+      {},
+    );
+    assert.equal(moved.exitCode, 0, moved.output);
+    const now = (await registryContent(OPEN_REGISTRY))[`${suite.namespace}/python`][
+      "3.11-bookworm"
+    ];
+    assert.notEqual(now, pinnedDigest);
+
+    const drift = await sh(baseDriftCommand({ reportDir: suite.workDir, ref }));
+    assert.equal(drift.exitCode, 0, "drift is a warning by default");
+    assert.match(drift.firstLine, /^BASE_IMAGE_DRIFT: /);
+    assert.ok(drift.output.includes(now), `names the digest to pin next (${now})`);
+    const strict = await sh(baseDriftCommand({ reportDir: suite.workDir, ref, strict: true }));
+    assert.equal(strict.exitCode, 1, strict.output);
+    assert.match(strict.firstLine, /^BASE_IMAGE_DRIFT: /);
+    console.log(`      base: ${strict.firstLine}`);
+  });
+
+  it("leaves no gate container behind (smoke boots, test runs)", async function () {
+    const left = await sh(
+      `${DOCKER} ps -a --filter label=slipway.gate --format '{{.ID}} {{.Names}}'`,
+    );
+    assert.equal(left.stdout.trim(), "");
+  });
+});

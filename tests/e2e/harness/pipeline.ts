@@ -1,0 +1,414 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import {
+  baseDriftCommand,
+  buildSpec,
+  dockerBuildCommand,
+  dockerPushCommands,
+  dockerRunCommand,
+  healthGateCommand,
+  lintCommand,
+  localContainerSpec,
+  localImageRef,
+  preflightCommand,
+  pushSpec,
+  releaseReportDir,
+  resolvePinCommand,
+  retagCommand,
+  rollbackReportDir,
+  scanGateCommand,
+  smokeGateCommand,
+  tagGuardCommand,
+  testGateCommand,
+} from "../../../gates/commands";
+import type { AppUnderTest } from "./apps";
+import { DOCKER } from "./environment";
+import { sh, type ShellResult } from "./shell";
+
+/**
+ * Runs a release the way `pulumi up` runs the components' resources, with the very command strings
+ * the components generate (gates/commands.ts), in the same dependency graph, each step starting as
+ * soon as what it depends on is done (as the Pulumi engine schedules resources):
+ *
+ *   preflight, lint → builder build → test ─────────┐
+ *                   → runtime build → smoke, scan ──┼→ tag-guard → push version → digest
+ *   base (drift) ───────────────────────────────────┘     → push latest ∥ deploy (local target) → verify
+ *
+ * Where a provider does the work instead of a shell (docker-build `Image`, `docker.Tag` +
+ * `RegistryImage`, `docker.Container`), the builders' `docker` renderings of the same specs run; the
+ * `digest` step (the `resolve` gate) stands for the push's `sha256Digest` output. After a failure no
+ * new step starts and the steps already running finish, as Pulumi does.
+ */
+
+export type StepName =
+  | "preflight"
+  | "base"
+  | "lint"
+  | "build-builder"
+  | "build-runtime"
+  | "test"
+  | "smoke"
+  | "scan"
+  | "tag-guard"
+  | "push"
+  | "digest"
+  | "push-latest"
+  | "deploy"
+  | "verify"
+  | "resolve"
+  | "retag";
+
+export interface StepResult extends ShellResult {
+  step: StepName;
+  /** Milliseconds since the run started when the step started. */
+  startedAt: number;
+}
+
+export interface Run {
+  /** The steps that ran, in the order they finished. */
+  steps: StepResult[];
+  /** The first failed step (in pipeline order), when one failed. */
+  failed?: StepResult;
+  /** The release's manifest digest in the registry, once known. */
+  digest?: string;
+  /** The deployed container's ID, when deployed. */
+  containerId?: string;
+  /** Wall time of the whole run. */
+  ms: number;
+}
+
+export interface ReleaseInput {
+  app: AppUnderTest;
+  /** `release.version`. */
+  version: string;
+  /** The base image, pinned by digest. */
+  baseRef: string;
+  /** Registry and namespace, e.g. `127.0.0.1:5000/acme` (the repository is `<registry>/<app>`). */
+  registry: string;
+  /** Build context and Dockerfile (default: the app's); a changed copy for a second release. */
+  context?: string;
+  dockerfile?: string;
+  /** Extra build args (the broken variants). */
+  buildArgs?: Record<string, string>;
+  /** The Trivy JSON report the scan gate reads (Trivy cannot run on this machine). */
+  scanReport: string;
+  /** `smoke.maxSize` (default 2GB, the SOP's budget). */
+  maxSize?: string;
+  /** Extra environment for every command (registry credentials, DOCKER_CONFIG). */
+  env?: Record<string, string>;
+  /** Directory under which each release writes its gate results (`releaseReportDir` below it). */
+  reportRoot: string;
+  /** Deploy to the local target and verify it (default true). */
+  deploy?: boolean;
+}
+
+/** IDs of the containers the suite deployed: the `after` hook removes them. */
+export const deployedContainers = new Set<string>();
+
+export function repositoryOf(registry: string, app: AppUnderTest): string {
+  return `${registry}/${app.name}`;
+}
+
+export function containerName(app: AppUnderTest): string {
+  return `slipway-e2e-${app.name}`;
+}
+
+export function healthUrl(app: AppUnderTest, path = app.healthPath): string {
+  return `http://127.0.0.1:${app.localPort}${path}`;
+}
+
+/**
+ * The report directory of a release, under the suite's own root. Created here because the gate CLI
+ * does not create it (tests/e2e/03-gate-cli.test.ts proves that on its own).
+ */
+function reportDirUnder(root: string, dir: string): string {
+  const full = join(root, dir);
+  mkdirSync(full, { recursive: true });
+  return full;
+}
+
+export interface Step {
+  name: StepName;
+  /** Steps that must have passed before this one starts. */
+  after: StepName[];
+  run: () => Promise<ShellResult>;
+}
+
+/**
+ * Runs a dependency graph of steps: each starts once every step it depends on has passed. After a
+ * failure nothing new starts; what is running finishes. `steps` is in pipeline order, which decides
+ * which failure is reported first.
+ */
+export async function runGraph(steps: Step[], run: Run): Promise<Run> {
+  const started = Date.now();
+  const passed = new Set<StepName>();
+  const launched = new Set<StepName>();
+  const running = new Map<StepName, Promise<void>>();
+  let failure = false;
+  const launch = (step: Step) => {
+    launched.add(step.name);
+    const startedAt = Date.now() - started;
+    running.set(
+      step.name,
+      step.run().then((result) => {
+        run.steps.push({ ...result, step: step.name, startedAt });
+        if (result.exitCode === 0) passed.add(step.name);
+        else failure = true;
+        running.delete(step.name);
+      }),
+    );
+  };
+  for (;;) {
+    if (!failure) {
+      for (const step of steps) {
+        if (!launched.has(step.name) && step.after.every((d) => passed.has(d))) launch(step);
+      }
+    }
+    if (running.size === 0) break;
+    await Promise.race(running.values());
+  }
+  const order = steps.map((s) => s.name);
+  run.failed = run.steps
+    .filter((s) => s.exitCode !== 0)
+    .sort((a, b) => order.indexOf(a.step) - order.indexOf(b.step))[0];
+  run.ms = Date.now() - started;
+  return run;
+}
+
+/** Several commands as one step: in order, stopping at the first failure (its output is kept). */
+export async function sequence(
+  commands: string[],
+  env: Record<string, string>,
+): Promise<ShellResult> {
+  let last: ShellResult | undefined;
+  let output = "";
+  let ms = 0;
+  for (const command of commands) {
+    last = await sh(command, { env });
+    output += last.output;
+    ms += last.ms;
+    if (last.exitCode !== 0) break;
+  }
+  if (last === undefined) throw new Error("sequence of no commands");
+  return { ...last, command: commands.join(" && "), output, ms };
+}
+
+/**
+ * The local target's deploy and its verification. `docker.Container` replaces the running container
+ * (same name and port, so the old one goes first), then runs the release by digest.
+ */
+function deploySteps(
+  app: AppUnderTest,
+  repository: string,
+  reportDir: string,
+  run: Run,
+  env: Record<string, string>,
+  after: StepName,
+): Step[] {
+  return [
+    {
+      name: "deploy",
+      after: [after],
+      run: async () => {
+        if (run.digest === undefined) throw new Error("deploy without a digest");
+        const name = containerName(app);
+        await sh(`${DOCKER} rm -f ${name}`, { env });
+        const spec = localContainerSpec({
+          name,
+          repository,
+          digest: run.digest,
+          port: app.port,
+          localPort: app.localPort,
+          healthPath: app.healthPath,
+        });
+        const result = await sh(dockerRunCommand(spec, DOCKER), { env });
+        if (result.exitCode === 0) {
+          run.containerId = result.stdout.trim();
+          deployedContainers.add(run.containerId);
+        }
+        return result;
+      },
+    },
+    {
+      name: "verify",
+      after: ["deploy"],
+      run: () =>
+        sh(healthGateCommand({ reportDir, url: healthUrl(app), timeout: 60, interval: 0.25 }), {
+          env,
+        }),
+    },
+  ];
+}
+
+/** One normal release: build → gates → push → deploy → verify. */
+export async function release(input: ReleaseInput): Promise<Run> {
+  const { app, version } = input;
+  const env = input.env ?? {};
+  const reportDir = reportDirUnder(input.reportRoot, releaseReportDir(version));
+  const context = input.context ?? app.context;
+  const dockerfile = input.dockerfile ?? app.dockerfile;
+  const repository = repositoryOf(input.registry, app);
+  const buildArgs = { ...(input.buildArgs ?? {}), BASE_IMAGE: input.baseRef };
+  const builderImage = localImageRef(app.name, version, "builder");
+  const runtimeImage = localImageRef(app.name, version, "runtime");
+  const push = pushSpec({ localImage: runtimeImage, repository, version, tagLatest: true });
+  const pushVersion = dockerPushCommands({ ...push, targets: push.targets.slice(0, 1) }, DOCKER);
+  const pushLatest = dockerPushCommands({ ...push, targets: push.targets.slice(1) }, DOCKER);
+  const run: Run = { steps: [], ms: 0 };
+  const shell = (name: StepName, after: StepName[], command: () => string): Step => ({
+    name,
+    after,
+    run: () => sh(command(), { env }),
+  });
+  const build = (target: string) =>
+    dockerBuildCommand(
+      buildSpec({
+        app: app.name,
+        version,
+        context,
+        dockerfile,
+        target,
+        baseRef: input.baseRef,
+        buildArgs: input.buildArgs,
+      }),
+      DOCKER,
+    );
+
+  const steps: Step[] = [
+    shell("preflight", [], () => preflightCommand({ reportDir })),
+    shell("base", [], () => baseDriftCommand({ reportDir, ref: input.baseRef })),
+    shell("lint", [], () =>
+      lintCommand({
+        reportDir,
+        dockerfile,
+        requireDigest: true,
+        targets: ["builder", "runtime"],
+        buildArgs,
+      }),
+    ),
+    shell("build-builder", ["preflight", "lint"], () => build("builder")),
+    shell("build-runtime", ["preflight", "lint"], () => build("runtime")),
+    shell("test", ["build-builder"], () =>
+      testGateCommand({
+        reportDir,
+        image: builderImage,
+        command: app.testCommand,
+        coverageMin: app.coverageMin,
+        timeout: 300,
+      }),
+    ),
+    shell("smoke", ["build-runtime"], () =>
+      smokeGateCommand({
+        reportDir,
+        image: runtimeImage,
+        maxSize: input.maxSize ?? "2GB",
+        versionCommand: app.versionCommand,
+        expectVersion: app.expectVersion,
+        paths: app.requiredPaths,
+        imports: app.requiredImports,
+        nonRoot: true,
+        boot: { port: app.port, healthPath: app.healthPath, timeout: app.bootTimeout },
+      }),
+    ),
+    shell("scan", ["build-runtime"], () =>
+      scanGateCommand({ reportDir, report: input.scanReport }),
+    ),
+    shell("tag-guard", ["base", "test", "smoke", "scan"], () =>
+      tagGuardCommand({ reportDir, repository, tag: version, image: runtimeImage }),
+    ),
+    { name: "push", after: ["tag-guard"], run: () => sequence(pushVersion, env) },
+    {
+      name: "digest",
+      after: ["push"],
+      run: async () => {
+        const result = await sh(resolvePinCommand({ reportDir, repository, ref: version }), {
+          env,
+        });
+        if (result.exitCode === 0) run.digest = result.stdout.trim();
+        return result;
+      },
+    },
+    // `latest` only after the version's digest: it never names an image the version tag does not.
+    { name: "push-latest", after: ["digest"], run: () => sequence(pushLatest, env) },
+    ...(input.deploy === false ? [] : deploySteps(app, repository, reportDir, run, env, "digest")),
+  ];
+  return runGraph(steps, run);
+}
+
+export interface RollbackInput {
+  app: AppUnderTest;
+  /** Registry and namespace, as for {@link release}. */
+  registry: string;
+  /** `release.pin`: a tag or a digest already in the registry. */
+  pin: string;
+  reportRoot: string;
+  env?: Record<string, string>;
+}
+
+/**
+ * Rollback mode: nothing is built, tested, scanned or pushed. The pin is resolved in the registry
+ * before anything changes; then `latest` is re-pointed and the app deployed by that digest, verified.
+ */
+export async function rollback(input: RollbackInput): Promise<Run> {
+  const { app } = input;
+  const env = input.env ?? {};
+  const reportDir = reportDirUnder(input.reportRoot, rollbackReportDir(input.pin));
+  const repository = repositoryOf(input.registry, app);
+  const run: Run = { steps: [], ms: 0 };
+  return runGraph(
+    [
+      {
+        name: "resolve",
+        after: [],
+        run: async () => {
+          const result = await sh(resolvePinCommand({ reportDir, repository, ref: input.pin }), {
+            env,
+          });
+          if (result.exitCode === 0) run.digest = result.stdout.trim();
+          return result;
+        },
+      },
+      {
+        name: "retag",
+        after: ["resolve"],
+        run: () => sh(retagCommand({ reportDir, repository, digest: run.digest ?? "" }), { env }),
+      },
+      ...deploySteps(app, repository, reportDir, run, env, "resolve"),
+    ],
+    run,
+  );
+}
+
+/** `preflight 310 ms · lint 420 ms · ...`: where a run's time went (printed by the tests). */
+export function timeline(run: Run): string {
+  const steps = [...run.steps]
+    .sort((a, b) => a.startedAt - b.startedAt)
+    .map((s) => `${s.step} ${s.ms} ms${s.exitCode === 0 ? "" : " (failed)"}`);
+  return `${steps.join(" · ")} — wall ${run.ms} ms`;
+}
+
+/** The running state of a deployed container, to prove a failed release left it alone. */
+export interface ContainerState {
+  id: string;
+  running: boolean;
+  startedAt: string;
+  restartCount: number;
+  image: string;
+}
+
+export async function containerState(nameOrId: string): Promise<ContainerState | undefined> {
+  const result = await sh(
+    `${DOCKER} inspect --format '{{.Id}} {{.State.Running}} {{.State.StartedAt}} {{.RestartCount}} {{.Config.Image}}' ${nameOrId}`,
+  );
+  if (result.exitCode !== 0) return undefined;
+  const [id, running, startedAt, restartCount, image] = result.stdout.trim().split(" ");
+  return { id, running: running === "true", startedAt, restartCount: Number(restartCount), image };
+}
+
+/** Removes every container the suite deployed, by ID. */
+export async function removeDeployed(): Promise<void> {
+  for (const id of deployedContainers) {
+    await sh(`${DOCKER} rm -f ${id}`);
+    deployedContainers.delete(id);
+  }
+}

@@ -1,0 +1,423 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import {
+  baseDriftCommand,
+  buildSpec,
+  dockerBuildCommand,
+  dockerPushCommands,
+  dockerRunCommand,
+  GATE_BIN,
+  healthGateCommand,
+  healthProbe,
+  lintCommand,
+  localContainerSpec,
+  localImageRef,
+  preflightCommand,
+  pushSpec,
+  releaseReportDir,
+  resolvePinCommand,
+  retagCommand,
+  rollbackReportDir,
+  scanGateCommand,
+  shellJoin,
+  shellQuote,
+  smokeGateCommand,
+  tagGuardCommand,
+  testGateCommand,
+} from "../../gates/commands";
+
+const DIGEST = "sha256:9e25f400253a5fa3191813d6a67eb801ca1e6f012b3bd2588fa6920b59e3eba6";
+const REPORT = ".slipway/releases/v1.4.2";
+
+/** The argv a POSIX shell makes of a command line (one `sh` process for the whole line). */
+function shellWords(commandLine: string): string[] {
+  const out = spawnSync("/bin/sh", ["-c", `printf '%s\\0' ${commandLine}`], { encoding: "utf8" });
+  assert.equal(out.status, 0, out.stderr);
+  return out.stdout.split("\0").slice(0, -1);
+}
+
+/** The argv of a gate command line, without the env assignment prefix. */
+function argvOf(commandLine: string): string[] {
+  return shellWords(commandLine);
+}
+
+const NASTY = [
+  "",
+  "plain",
+  "two words",
+  "it's",
+  "'",
+  "''",
+  `"double"`,
+  "$(touch /tmp/slipway-pwned)",
+  "`id`",
+  "$HOME ${PATH}",
+  "a\nb",
+  "trailing\\",
+  "back\\slash",
+  "*",
+  "~",
+  "!event",
+  "-flag-looking",
+  "semi;colon && amp | pipe > out",
+  "tab\there",
+  "unicode ✓ ünïcødé",
+  "--cov=custom_addons",
+];
+
+describe("shellQuote", () => {
+  it("leaves words of safe characters as they are", () => {
+    for (const word of ["bin/slipway-gate", "--coverage-min", "75", "127.0.0.1:5000/odoo:v1.4.2"]) {
+      assert.equal(shellQuote(word), word);
+    }
+    assert.equal(shellQuote(`odoo@${DIGEST}`), `odoo@${DIGEST}`);
+  });
+
+  it("quotes the empty string as ''", () => {
+    assert.equal(shellQuote(""), "''");
+  });
+
+  it("escapes a single quote as '\\''", () => {
+    assert.equal(shellQuote("it's"), `'it'\\''s'`);
+  });
+
+  it("round-trips quotes, spaces, $(), backticks, newlines and globs through /bin/sh unchanged", () => {
+    assert.deepEqual(shellWords(NASTY.map(shellQuote).join(" ")), NASTY);
+  });
+
+  it("never lets the shell run a command substitution", () => {
+    const marker = `/tmp/slipway-quote-test-${process.pid}`;
+    const words = shellWords(shellJoin([`$(touch ${marker})`, `\`touch ${marker}\``]));
+    assert.deepEqual(words, [`$(touch ${marker})`, `\`touch ${marker}\``]);
+    assert.equal(spawnSync("test", ["-e", marker]).status, 1, "the marker file must not exist");
+  });
+});
+
+describe("gate command builders", () => {
+  it("builds the preflight command with its report file", () => {
+    assert.equal(
+      preflightCommand({ reportDir: REPORT }),
+      `${GATE_BIN} preflight --json ${REPORT}/preflight.json`,
+    );
+    assert.equal(
+      preflightCommand({ reportDir: REPORT, minFree: "10GB", path: "/var/lib/docker" }),
+      `${GATE_BIN} preflight --min-free 10GB --path /var/lib/docker --json ${REPORT}/preflight.json`,
+    );
+  });
+
+  it("builds the lint command with targets and build args in key order", () => {
+    assert.equal(
+      lintCommand({
+        reportDir: REPORT,
+        dockerfile: "examples/odoo/Dockerfile",
+        requireDigest: true,
+        targets: ["builder", "runtime"],
+        buildArgs: { ODOO_VERSION: "16.0", BASE_IMAGE: `python:3.11-slim-bullseye@${DIGEST}` },
+      }),
+      `${GATE_BIN} lint --dockerfile examples/odoo/Dockerfile --require-digest --target builder ` +
+        `--target runtime --build-arg BASE_IMAGE=python:3.11-slim-bullseye@${DIGEST} ` +
+        `--build-arg ODOO_VERSION=16.0 --json ${REPORT}/lint.json`,
+    );
+  });
+
+  it("leaves --require-digest out when not required", () => {
+    const cmd = lintCommand({
+      reportDir: REPORT,
+      dockerfile: "Dockerfile",
+      requireDigest: false,
+      targets: [],
+      buildArgs: {},
+    });
+    assert.equal(cmd, `${GATE_BIN} lint --dockerfile Dockerfile --json ${REPORT}/lint.json`);
+  });
+
+  it("builds the base drift command, strict only when asked", () => {
+    const ref = `python:3.11-slim-bullseye@${DIGEST}`;
+    assert.equal(
+      baseDriftCommand({ reportDir: REPORT, ref }),
+      `${GATE_BIN} base --ref ${ref} --json ${REPORT}/base.json`,
+    );
+    assert.equal(
+      baseDriftCommand({ reportDir: REPORT, ref, current: DIGEST, strict: true }),
+      `${GATE_BIN} base --ref ${ref} --current ${DIGEST} --strict --json ${REPORT}/base.json`,
+    );
+  });
+
+  it("quotes the test command as one argument", () => {
+    const cmd = testGateCommand({
+      reportDir: REPORT,
+      image: "slipway/odoo:v1.4.2-builder",
+      command: "pytest custom_addons/ --cov=custom_addons -k 'not slow'",
+      coverageMin: 75,
+      env: { POSTGRES_USER: "odoo", POSTGRES_HOST: "db" },
+      network: "slipway-test",
+      timeout: 600,
+    });
+    assert.equal(
+      cmd,
+      `${GATE_BIN} test --image slipway/odoo:v1.4.2-builder ` +
+        `--cmd 'pytest custom_addons/ --cov=custom_addons -k '\\''not slow'\\''' --coverage-min 75 ` +
+        `--env POSTGRES_HOST=db --env POSTGRES_USER=odoo --network slipway-test --timeout 600 ` +
+        `--json ${REPORT}/test.json`,
+    );
+    assert.deepEqual(argvOf(cmd).slice(4, 6), [
+      "--cmd",
+      "pytest custom_addons/ --cov=custom_addons -k 'not slow'",
+    ]);
+  });
+
+  it("passes hostile test commands and env values through the shell intact", () => {
+    for (const nasty of NASTY.filter((n) => n !== "")) {
+      const argv = argvOf(
+        testGateCommand({ reportDir: REPORT, image: "img", command: nasty, env: { X: nasty } }),
+      );
+      assert.deepEqual(argv, [
+        GATE_BIN,
+        "test",
+        "--image",
+        "img",
+        "--cmd",
+        nasty,
+        "--env",
+        `X=${nasty}`,
+        "--json",
+        `${REPORT}/test.json`,
+      ]);
+    }
+  });
+
+  it("builds the smoke command with version, paths, imports, non-root and boot", () => {
+    const cmd = smokeGateCommand({
+      reportDir: REPORT,
+      image: "slipway/odoo:v1.4.2-runtime",
+      maxSize: "2GB",
+      versionCommand: "odoo --version",
+      expectVersion: "Odoo Server 16.0",
+      paths: ["/mnt/extra-addons"],
+      imports: ["odoo", "opentelemetry.exporter"],
+      nonRoot: true,
+      boot: { port: 8069, healthPath: "/web/health", timeout: 60 },
+    });
+    assert.equal(
+      cmd,
+      `${GATE_BIN} smoke --image slipway/odoo:v1.4.2-runtime --max-size 2GB ` +
+        `--version-cmd 'odoo --version' --expect-version 'Odoo Server 16.0' --path /mnt/extra-addons ` +
+        `--import odoo --import opentelemetry.exporter --non-root --boot --port 8069 ` +
+        `--health-path /web/health --boot-timeout 60 --json ${REPORT}/smoke.json`,
+    );
+  });
+
+  it("leaves the boot flags out when the smoke gate does not boot", () => {
+    const cmd = smokeGateCommand({ reportDir: REPORT, image: "img", nonRoot: false });
+    assert.equal(cmd, `${GATE_BIN} smoke --image img --json ${REPORT}/smoke.json`);
+  });
+
+  it("scans an image or judges a report, with the policy flags", () => {
+    assert.equal(
+      scanGateCommand({
+        reportDir: REPORT,
+        image: "slipway/odoo:v1.4.2-runtime",
+        trivyImage: `aquasec/trivy@${DIGEST}`,
+        severity: ["HIGH", "CRITICAL"],
+        ignoreUnfixed: true,
+        allowlist: ".trivyignore.yaml",
+        requireStatement: true,
+      }),
+      `${GATE_BIN} scan --image slipway/odoo:v1.4.2-runtime --trivy-image aquasec/trivy@${DIGEST} ` +
+        `--severity HIGH,CRITICAL --ignore-unfixed --allowlist .trivyignore.yaml --require-statement ` +
+        `--json ${REPORT}/scan.json`,
+    );
+    assert.equal(
+      scanGateCommand({ reportDir: REPORT, report: "reports/trivy.json", severity: ["CRITICAL"] }),
+      `${GATE_BIN} scan --report reports/trivy.json --severity CRITICAL --json ${REPORT}/scan.json`,
+    );
+  });
+
+  it("builds the registry commands: tag-guard, resolve, retag", () => {
+    const repository = "registry.digitalocean.com/acme/odoo";
+    assert.equal(
+      tagGuardCommand({
+        reportDir: REPORT,
+        repository,
+        tag: "v1.4.2",
+        image: "slipway/odoo:v1.4.2-runtime",
+      }),
+      `${GATE_BIN} tag-guard --repository ${repository} --tag v1.4.2 ` +
+        `--image slipway/odoo:v1.4.2-runtime --json ${REPORT}/tag-guard.json`,
+    );
+    const rollback = rollbackReportDir("v1.4.1");
+    assert.equal(
+      resolvePinCommand({ reportDir: rollback, repository, ref: "v1.4.1" }),
+      `${GATE_BIN} resolve --repository ${repository} --ref v1.4.1 --json ${rollback}/resolve.json`,
+    );
+    assert.equal(
+      retagCommand({ reportDir: rollback, repository, digest: DIGEST }),
+      `${GATE_BIN} retag --repository ${repository} --digest ${DIGEST} --tag latest ` +
+        `--json ${rollback}/retag.json`,
+    );
+  });
+
+  it("builds the health command against the live URL", () => {
+    assert.equal(
+      healthGateCommand({
+        reportDir: REPORT,
+        url: "https://odoo-abc.ondigitalocean.app/web/health?full=1&x=y",
+        timeout: 300,
+        interval: 2,
+        requestTimeout: 5,
+        expectStatus: 200,
+        expectBody: "ok",
+      }),
+      `${GATE_BIN} health --url 'https://odoo-abc.ondigitalocean.app/web/health?full=1&x=y' ` +
+        `--timeout 300 --interval 2 --request-timeout 5 --expect-status 200 --expect-body ok ` +
+        `--json ${REPORT}/health.json`,
+    );
+  });
+
+  it("keeps one report directory per version, and no colon in a digest pin's directory", () => {
+    assert.equal(releaseReportDir("v1.4.2"), ".slipway/releases/v1.4.2");
+    assert.equal(rollbackReportDir(DIGEST), `.slipway/rollbacks/${DIGEST.replace(":", "-")}`);
+  });
+});
+
+describe("build, container and push specs", () => {
+  const base = `python:3.11-slim-bullseye@${DIGEST}`;
+
+  it("passes the pinned base as BASE_IMAGE, over any BASE_IMAGE in the extra args, keys in order", () => {
+    const spec = buildSpec({
+      app: "odoo",
+      version: "v1.4.2",
+      context: "examples/odoo",
+      dockerfile: "examples/odoo/Dockerfile",
+      target: "runtime",
+      baseRef: base,
+      buildArgs: { ZED: "1", BASE_IMAGE: "python:latest", ALPHA: "a" },
+    });
+    assert.deepEqual(spec, {
+      context: "examples/odoo",
+      dockerfile: "examples/odoo/Dockerfile",
+      target: "runtime",
+      buildArgs: { ALPHA: "a", BASE_IMAGE: base, ZED: "1" },
+      tags: ["slipway/odoo:v1.4.2-runtime"],
+      cacheFrom: [],
+      cacheTo: [],
+    });
+    assert.deepEqual(Object.keys(spec.buildArgs), ["ALPHA", "BASE_IMAGE", "ZED"]);
+  });
+
+  it("names the registry cache per target when a cache repository is given", () => {
+    const spec = buildSpec({
+      app: "odoo",
+      version: "v1",
+      context: ".",
+      dockerfile: "Dockerfile",
+      target: "builder",
+      baseRef: base,
+      cacheRepository: "registry.digitalocean.com/acme/odoo-cache",
+      platform: "linux/amd64",
+    });
+    assert.deepEqual(spec.cacheFrom, [
+      "registry.digitalocean.com/acme/odoo-cache:buildcache-builder",
+    ]);
+    assert.deepEqual(spec.cacheTo, spec.cacheFrom);
+    assert.equal(spec.platform, "linux/amd64");
+  });
+
+  it("renders the build as a BuildKit docker build with the given docker binary", () => {
+    const spec = buildSpec({
+      app: "odoo",
+      version: "v1.4.2",
+      context: "examples/odoo",
+      dockerfile: "examples/odoo/Dockerfile",
+      target: "builder",
+      baseRef: base,
+      buildArgs: { EXTRA: "with space" },
+    });
+    assert.equal(
+      dockerBuildCommand(spec, "/usr/bin/docker"),
+      `DOCKER_BUILDKIT=1 /usr/bin/docker build --file examples/odoo/Dockerfile --target builder ` +
+        `--build-arg BASE_IMAGE=${base} --build-arg 'EXTRA=with space' ` +
+        `--tag slipway/odoo:v1.4.2-builder examples/odoo`,
+    );
+    assert.match(dockerBuildCommand(spec), /^DOCKER_BUILDKIT=1 docker build /);
+  });
+
+  it("names local images slipway/<app>:<version>-<target>", () => {
+    assert.equal(localImageRef("fastapi-app", "v2", "runtime"), "slipway/fastapi-app:v2-runtime");
+  });
+
+  it("runs the local container by digest, published on loopback only, secrets by name", () => {
+    const spec = localContainerSpec({
+      name: "slipway-odoo-local",
+      repository: "127.0.0.1:5000/odoo",
+      digest: DIGEST,
+      port: 8069,
+      localPort: 18069,
+      healthPath: "/web/health",
+      env: { LOG_LEVEL: "info", A: "1" },
+      secretEnv: ["ODOO_ADMIN_PASSWD"],
+    });
+    assert.equal(spec.image, `127.0.0.1:5000/odoo@${DIGEST}`);
+    assert.deepEqual(spec.publish, { ip: "127.0.0.1", hostPort: 18069, containerPort: 8069 });
+    assert.equal(spec.restart, "unless-stopped");
+    const cmd = dockerRunCommand(spec, "/usr/bin/docker");
+    const argv = shellWords(cmd);
+    assert.deepEqual(argv.slice(0, 9), [
+      "/usr/bin/docker",
+      "run",
+      "-d",
+      "--name",
+      "slipway-odoo-local",
+      "--restart",
+      "unless-stopped",
+      "--publish",
+      "127.0.0.1:18069:8069",
+    ]);
+    assert.deepEqual(argv.slice(9, 15), [
+      "--env",
+      "A=1",
+      "--env",
+      "LOG_LEVEL=info",
+      "--env",
+      "ODOO_ADMIN_PASSWD",
+    ]);
+    assert.equal(argv[argv.length - 1], `127.0.0.1:5000/odoo@${DIGEST}`);
+    assert.equal(argv[argv.indexOf("--health-cmd") + 1], spec.healthcheck.command);
+  });
+
+  it("probes health inside the container with python, curl or wget, URL quoted", () => {
+    const probe = healthProbe(8069, "/web/health");
+    assert.match(probe, /^python3 -c /);
+    assert.match(
+      probe,
+      / \|\| curl -fsS -o \/dev\/null http:\/\/127\.0\.0\.1:8069\/web\/health \|\| wget /,
+    );
+    // The python program survives the shell: printf it instead of running it.
+    const [python] = shellWords(probe.split(" 2>/dev/null")[0].replace(/^python3 -c /, ""));
+    assert.equal(
+      python,
+      `import urllib.request; urllib.request.urlopen("http://127.0.0.1:8069/web/health", timeout=4)`,
+    );
+  });
+
+  it("pushes the version tag first, then latest", () => {
+    const spec = pushSpec({
+      localImage: "slipway/odoo:v1.4.2-runtime",
+      repository: "127.0.0.1:5000/odoo",
+      version: "v1.4.2",
+      tagLatest: true,
+    });
+    assert.deepEqual(spec.targets, ["127.0.0.1:5000/odoo:v1.4.2", "127.0.0.1:5000/odoo:latest"]);
+    assert.deepEqual(dockerPushCommands(spec, "/usr/bin/docker"), [
+      "/usr/bin/docker tag slipway/odoo:v1.4.2-runtime 127.0.0.1:5000/odoo:v1.4.2",
+      "/usr/bin/docker push 127.0.0.1:5000/odoo:v1.4.2",
+      "/usr/bin/docker tag slipway/odoo:v1.4.2-runtime 127.0.0.1:5000/odoo:latest",
+      "/usr/bin/docker push 127.0.0.1:5000/odoo:latest",
+    ]);
+  });
+
+  it("pushes no latest when asked not to", () => {
+    const spec = pushSpec({ localImage: "l", repository: "r", version: "v1", tagLatest: false });
+    assert.deepEqual(dockerPushCommands(spec), ["docker tag l r:v1", "docker push r:v1"]);
+  });
+});

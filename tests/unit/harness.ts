@@ -1,0 +1,638 @@
+/**
+ * The recording mock harness: runs a Pulumi program under `pulumi.runtime.setMocks` (no engine, no
+ * provider, no network), records every resource registration (type, name, inputs, parent, URN) and
+ * every invoke, and answers with deterministic fake outputs (digests are hashes of the inputs: two runs
+ * of the same config give identical inputs).
+ *
+ * Used by the unit tests, `npm run plan` and the evaluation benchmark.
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
+import { stringify } from "yaml";
+
+export const PROJECT = "slipway";
+
+/** One registered resource, as the engine would have seen it. */
+export interface Recorded {
+  type: string;
+  name: string;
+  /** Custom resource (a provider's) or component. */
+  custom: boolean;
+  /** Inputs with secret markers removed (the values themselves). */
+  inputs: Record<string, unknown>;
+  /** Inputs with every secret value replaced by `[secret]`: what may be printed. */
+  printable: Record<string, unknown>;
+  /** Paths (`environment.SLIPWAY_REGISTRY_AUTH`) of the inputs that arrived as secrets. */
+  secretPaths: string[];
+  /** URN the mock monitor gave it: `urn:pulumi:<stack>::slipway::<Parent$...$Type>::<name>`. */
+  urn: string;
+  /** The parent's URN ("" for a root resource). */
+  parentUrn: string;
+}
+
+/** An invoke (data source call). */
+export interface RecordedCall {
+  token: string;
+  inputs: Record<string, unknown>;
+}
+
+/** The registry token the mocked DigitalOcean credentials hold (a secret: never printed). */
+export const MOCK_REGISTRY_TOKEN = "mock-registry-token";
+const MOCK_AUTH = Buffer.from(`${MOCK_REGISTRY_TOKEN}:${MOCK_REGISTRY_TOKEN}`).toString("base64");
+/** The mocked `dockerCredentials`: a Docker config.json document, as DigitalOcean returns it. */
+export const MOCK_DOCKER_CONFIG = JSON.stringify({
+  auths: { "registry.digitalocean.com": { auth: MOCK_AUTH } },
+});
+/** Values that are secrets in every mocked run. */
+const MOCK_SECRETS = [MOCK_REGISTRY_TOKEN, MOCK_AUTH];
+
+/** A deterministic stand-in digest: `sha256:` + the hash of `seed`. */
+export function fakeDigest(seed: string): string {
+  return `sha256:${createHash("sha256").update(seed).digest("hex")}`;
+}
+
+/** What a mocked gate command prints: its digest for `resolve`, a pass line for the others. */
+export function defaultStdout(create: string): string {
+  const resolve = / resolve --repository (\S+) --ref (\S+)/.exec(create);
+  if (resolve !== null) return `${fakeDigest(`${resolve[1]}@${resolve[2]}`)}\n`;
+  const gate = /slipway-gate (\S+)/.exec(create);
+  return `PASS ${gate?.[1] ?? "command"}\n`;
+}
+
+function isSecretMarker(value: unknown): value is { value: unknown } {
+  return (
+    value !== null &&
+    typeof value === "object" &&
+    (value as Record<string, unknown>)[specialSigKey] === specialSecretSig
+  );
+}
+
+/** Removes the wire-level secret markers; reports where they were. */
+function unwrap(value: unknown, path: string, secrets: string[]): unknown {
+  if (isSecretMarker(value)) {
+    secrets.push(path);
+    return unwrap(value.value, path, []);
+  }
+  if (Array.isArray(value)) return value.map((v, i) => unwrap(v, `${path}[${i}]`, secrets));
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = unwrap(v, path === "" ? k : `${path}.${k}`, secrets);
+    }
+    return out;
+  }
+  return value;
+}
+
+/** What a secret value looks like in printed inputs. */
+export const SECRET_MASK = "[secret]";
+
+function containsAny(text: string, sentinels: readonly string[]): boolean {
+  return sentinels.some((s) => s.length > 0 && text.includes(s));
+}
+
+/** Replaces every string leaf that contains a secret value; says whether it replaced any. */
+function maskLeaves(
+  value: unknown,
+  sentinels: readonly string[],
+): { value: unknown; masked: boolean } {
+  if (typeof value === "string") {
+    return containsAny(value, sentinels)
+      ? { value: SECRET_MASK, masked: true }
+      : { value, masked: false };
+  }
+  if (Array.isArray(value)) {
+    const items = value.map((v) => maskLeaves(v, sentinels));
+    return { value: items.map((i) => i.value), masked: items.some((i) => i.masked) };
+  }
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    let masked = false;
+    for (const [k, v] of Object.entries(value)) {
+      const m = maskLeaves(v, sentinels);
+      out[k] = m.value;
+      masked ||= m.masked;
+    }
+    return { value: out, masked };
+  }
+  return { value, masked: false };
+}
+
+/**
+ * The inputs as they may be printed: the secret values in them become `[secret]`. Pulumi marks a
+ * whole top-level input secret when any part of it is (the App `spec`, a command's `environment`), so
+ * within a secret input only the leaves that hold a known secret value are masked, the rest of the
+ * spec stays readable; a secret input with no known secret value in it is masked whole.
+ */
+function printable(
+  inputs: Record<string, unknown>,
+  secretPaths: readonly string[],
+  sentinels: readonly string[],
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(inputs)) {
+    const masked = maskLeaves(value, sentinels);
+    const secret = secretPaths.some(
+      (p) => p === key || p.startsWith(`${key}.`) || p.startsWith(`${key}[`),
+    );
+    out[key] = secret && !masked.masked ? SECRET_MASK : masked.value;
+  }
+  return out;
+}
+
+function strings(value: unknown): string {
+  return typeof value === "string" ? value : JSON.stringify(value ?? null);
+}
+
+/** The fake outputs a provider would have returned, by resource type. */
+function fakeOutputs(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown>,
+  commandStdout: (create: string, name: string) => string,
+): Record<string, unknown> {
+  switch (type) {
+    case "command:local:Command": {
+      const create = strings(unwrap(inputs.create, "", []));
+      return { stdout: commandStdout(create, name), stderr: "" };
+    }
+    case "docker-build:index:Image": {
+      const seed = JSON.stringify(unwrap(inputs, "", []));
+      const tags = (inputs.tags as string[] | undefined) ?? [];
+      return {
+        digest: fakeDigest(`build:${seed}`),
+        ref: tags[0] ?? "",
+        contextHash: fakeDigest(seed),
+      };
+    }
+    case "docker:index/remoteImage:RemoteImage": {
+      const ref = strings(inputs.name);
+      return {
+        repoDigest: ref.includes("@") ? ref : `${ref}@${fakeDigest(`pull:${ref}`)}`,
+        imageId: fakeDigest(`image-id:${ref}`),
+      };
+    }
+    case "docker:index/tag:Tag":
+      return { sourceImageId: fakeDigest(`image-id:${strings(inputs.sourceImage)}`) };
+    case "docker:index/registryImage:RegistryImage": {
+      // The registry's digest of what was pushed: the same image content under any tag.
+      const triggers = (unwrap(inputs.triggers, "", []) ?? {}) as Record<string, unknown>;
+      return { sha256Digest: fakeDigest(`manifest:${strings(triggers.image ?? inputs.name)}`) };
+    }
+    case "digitalocean:index/containerRegistry:ContainerRegistry":
+      return {
+        endpoint: `registry.digitalocean.com/${strings(inputs.name)}`,
+        serverUrl: "registry.digitalocean.com",
+        region: "fra1",
+        createdAt: "2024-01-01T00:00:00Z",
+        storageUsageBytes: 0,
+      };
+    case "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials": {
+      return {
+        dockerCredentials: MOCK_DOCKER_CONFIG,
+        credentialExpirationTime: "2030-01-01T00:00:00Z",
+      };
+    }
+    case "digitalocean:index/app:App": {
+      const spec = (unwrap(inputs.spec, "", []) ?? {}) as { name?: string };
+      const appName = spec.name ?? name;
+      return {
+        liveUrl: `https://${appName}-mock.ondigitalocean.app`,
+        defaultIngress: `https://${appName}-mock.ondigitalocean.app`,
+        activeDeploymentId: fakeDigest(`deployment:${JSON.stringify(spec)}`).slice(7, 43),
+        appUrn: `do:app:${appName}`,
+      };
+    }
+    default:
+      return {};
+  }
+}
+
+/** The answer to an invoke. */
+function fakeCall(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  if (token === "digitalocean:index/getContainerRegistry:getContainerRegistry") {
+    const name = strings(inputs.name);
+    return {
+      id: name,
+      name,
+      endpoint: `registry.digitalocean.com/${name}`,
+      serverUrl: "registry.digitalocean.com",
+      region: "fra1",
+      subscriptionTierSlug: "basic",
+      createdAt: "2024-01-01T00:00:00Z",
+      storageUsageBytes: 0,
+    };
+  }
+  return {};
+}
+
+export interface MockRunOptions {
+  /** Stack name (`dev`, `prod`, `local`). */
+  stack: string;
+  /** The stack's config as Pulumi passes it: `slipway:<key>` → text (JSON for objects). */
+  config?: Record<string, string>;
+  /** Config keys holding secrets (`slipway:secrets`). */
+  secretKeys?: string[];
+  /** What a command resource prints. Default {@link defaultStdout}. */
+  commandStdout?: (create: string, name: string) => string;
+  /** Secret values the program is given: printed inputs show them as `[secret]`. */
+  secretValues?: string[];
+  /** Make a resource fail (as a failed gate or provider error would): return a message. */
+  fail?: (type: string, name: string) => string | undefined;
+}
+
+/** The result of one program run under mocks. */
+export class MockRun {
+  readonly resources: Recorded[] = [];
+  readonly calls: RecordedCall[] = [];
+  /** Rejections seen while a resource was made to fail (see `MockRunOptions.fail`). */
+  readonly rejections: string[] = [];
+
+  /** The resource of that type and name; throws naming what exists when there is none. */
+  find(type: string, name: string): Recorded {
+    const found = this.resources.find((r) => r.type === type && r.name === name);
+    if (found === undefined) {
+      const names = this.resources.map((r) => `${r.type} ${r.name}`).join("\n  ");
+      throw new Error(`no ${type} named ${name}; registered:\n  ${names}`);
+    }
+    return found;
+  }
+
+  /** The resource of that type and name, or undefined. */
+  get(type: string, name: string): Recorded | undefined {
+    return this.resources.find((r) => r.type === type && r.name === name);
+  }
+
+  /** Every resource of that type. */
+  all(type: string): Recorded[] {
+    return this.resources.filter((r) => r.type === type);
+  }
+
+  /** The resource's parent, or undefined for a root. */
+  parentOf(resource: Recorded): Recorded | undefined {
+    return this.resources.find((r) => r.urn === resource.parentUrn);
+  }
+}
+
+/** The value of an Output (resolved under mocks). */
+export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise<T>((resolve) => {
+    output.apply((value) => {
+      resolve(value);
+      return value;
+    });
+  });
+}
+
+/** The fields of the mock monitor's register request the harness reads. */
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+}
+
+interface MockMonitorLike {
+  registerResource(req: RegisterRequest, callback: (err: unknown, res: unknown) => void): unknown;
+  resources: Map<string, { urn: string }>;
+}
+
+/** Waits until the runtime has no RPC outstanding (every registration and output done). */
+async function settle(run: MockRun): Promise<void> {
+  const runtime = pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> };
+  if (typeof runtime.waitForRPCs === "function") {
+    await runtime.waitForRPCs();
+    return;
+  }
+  await drain(run);
+}
+
+/**
+ * Lets the event loop turn until nothing new registers for a while (no timers: the mocks answer in
+ * the same process). Used when a resource fails: what depends on it never completes its registration,
+ * so the runtime's RPC queue never drains.
+ */
+async function drain(run: MockRun): Promise<void> {
+  let quiet = 0;
+  let seen = -1;
+  for (let round = 0; round < 5000 && quiet < 200; round++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    quiet = run.resources.length === seen ? quiet + 1 : 0;
+    seen = run.resources.length;
+  }
+}
+
+/** One program run: what it registered, and what it returned or threw. */
+export interface RunOutcome<T> {
+  run: MockRun;
+  /** What the program returned (its stack outputs, Outputs included). */
+  result?: T;
+  /** The stack outputs, resolved (not for runs where a resource was made to fail). */
+  outputs?: Record<string, unknown>;
+  /** What the program threw (a config error), if it did. */
+  error?: unknown;
+}
+
+/**
+ * Runs `program` under mocks with the given stack config and records what it registers. What the
+ * program throws (a config error) is returned as `error`, with what was registered until then.
+ */
+export async function runUnderMocks<T>(
+  program: () => T,
+  options: MockRunOptions,
+): Promise<RunOutcome<T>> {
+  const run = new MockRun();
+  const commandStdout = options.commandStdout ?? defaultStdout;
+  const parents = new Map<string, string>();
+  const sentinels = [...MOCK_SECRETS, ...(options.secretValues ?? [])];
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
+        const inputs = (args.inputs ?? {}) as Record<string, unknown>;
+        const secretPaths: string[] = [];
+        const values = unwrap(inputs, "", secretPaths) as Record<string, unknown>;
+        run.resources.push({
+          type: args.type,
+          name: args.name,
+          custom: args.custom === true,
+          inputs: values,
+          printable: printable(values, secretPaths, sentinels),
+          secretPaths,
+          urn: "",
+          parentUrn: parents.get(`${args.type}::${args.name}`) ?? "",
+        });
+        const failure = options.fail?.(args.type, args.name);
+        if (failure !== undefined) throw new Error(failure);
+        const state = { ...inputs, ...fakeOutputs(args.type, args.name, inputs, commandStdout) };
+        return { id: args.custom === true ? `${args.name}-id` : undefined, state };
+      },
+      call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
+        const inputs = (args.inputs ?? {}) as Record<string, unknown>;
+        run.calls.push({ token: args.token, inputs });
+        return fakeCall(args.token, inputs);
+      },
+    },
+    PROJECT,
+    options.stack,
+    false,
+  );
+  // The parent of each registration (the mocks' newResource is not told it).
+  const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitorLike;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    parents.set(`${req.getType()}::${req.getName()}`, req.getParent());
+    return register(req, callback);
+  };
+  pulumi.runtime.setAllConfig(options.config ?? {}, options.secretKeys ?? []);
+
+  let result: T | undefined;
+  let error: unknown;
+  // A failing resource makes everything that depends on it reject: collect those rejections (instead
+  // of the test runner's handler seeing them) while the run lasts.
+  const failing = options.fail !== undefined;
+  const saved = failing ? process.listeners("unhandledRejection") : [];
+  const collect = (reason: unknown) => run.rejections.push(String(reason));
+  if (failing) {
+    process.removeAllListeners("unhandledRejection");
+    process.on("unhandledRejection", collect);
+  }
+  try {
+    try {
+      result = program();
+    } catch (err) {
+      error = err;
+    }
+    if (failing) await drain(run);
+    else await settle(run);
+  } finally {
+    if (failing) {
+      process.removeListener("unhandledRejection", collect);
+      for (const listener of saved) process.on("unhandledRejection", listener);
+    }
+  }
+  const urns = [...(monitor.resources as Map<string, unknown>).keys()];
+  for (const resource of run.resources) {
+    const suffix = `::${resource.name}`;
+    resource.urn =
+      urns.find(
+        (urn) => urn.endsWith(suffix) && urn.split("::")[2]?.split("$").pop() === resource.type,
+      ) ?? "";
+    resource.parentUrn = parents.get(`${resource.type}::${resource.name}`) ?? resource.parentUrn;
+  }
+  if (failing) {
+    // Forget the registrations that will never complete (the runtime would report them as leaked
+    // promises when the process exits).
+    await pulumi.runtime.setMocks({
+      newResource: () => ({ id: undefined, state: {} }),
+      call: () => ({}),
+    });
+  }
+  if (error !== undefined) return { run, error };
+  const outputs = failing ? undefined : await resolveAll(result);
+  return { run, result, ...(outputs === undefined ? {} : { outputs }) };
+}
+
+/** An object of stack outputs with every Output resolved. */
+export async function resolveAll(result: unknown): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  if (result === null || typeof result !== "object") return out;
+  for (const [key, value] of Object.entries(result)) {
+    out[key] = pulumi.Output.isInstance(value) ? await valueOf(value) : value;
+  }
+  return out;
+}
+
+/** A stack config object (`{ app: {...}, release: {...} }`) as Pulumi passes it to a program. */
+export function toPulumiConfig(config: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(config)) {
+    out[`${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return out;
+}
+
+// ---- stack configs for the tests ---------------------------------------------------------------
+
+/** A real published digest of python:3.11-slim-bullseye (seen pinned in public Dockerfiles). */
+export const BASE_DIGEST =
+  "sha256:9e25f400253a5fa3191813d6a67eb801ca1e6f012b3bd2588fa6920b59e3eba6";
+
+const app = {
+  name: "odoo",
+  context: "examples/odoo",
+  port: 8069,
+  healthPath: "/web/health",
+  versionCommand: "odoo --version",
+  expectVersion: "Odoo Server 16.0",
+  requiredPaths: ["/mnt/extra-addons"],
+  requiredImports: ["odoo"],
+};
+
+/** A complete, valid config per environment, shaped like the stack files. */
+export function stackConfig(environment: "dev" | "prod" | "local"): Record<string, unknown> {
+  const common = {
+    environment,
+    app,
+    tests: {
+      command: "pytest custom_addons/ --cov=custom_addons",
+      coverageMin: 75,
+      env: { POSTGRES_HOST: "db", POSTGRES_USER: "odoo" },
+    },
+    smoke: { maxSize: "2GB" },
+  };
+  if (environment === "local") {
+    return {
+      ...common,
+      baseImage: `127.0.0.1:5000/python:3.11-slim-bullseye@${BASE_DIGEST}`,
+      release: { version: "v1.4.2" },
+      scan: { severity: ["HIGH", "CRITICAL"], report: "tests/fixtures/trivy/clean.json" },
+      registry: { name: "local", server: "127.0.0.1:5000" },
+      deploy: {
+        target: "local",
+        localPort: 18069,
+        env: { LOG_LEVEL: "info" },
+        secretEnv: ["ODOO_ADMIN_PASSWD"],
+      },
+      secrets: { ODOO_ADMIN_PASSWD: "local-admin-password" },
+    };
+  }
+  return {
+    ...common,
+    baseImage: `python:3.11-slim-bullseye@${BASE_DIGEST}`,
+    release: { version: environment === "prod" ? "v1.4.2" : "v1.4.2-dev.3" },
+    scan: { severity: ["HIGH", "CRITICAL"] },
+    registry: { name: "acme", create: environment === "dev" },
+    deploy: {
+      target: "app-platform",
+      region: "fra",
+      instanceCount: environment === "prod" ? 2 : 1,
+      env: { LOG_LEVEL: "info" },
+      secretEnv: ["ODOO_ADMIN_PASSWD", "POSTGRES_PASSWORD"],
+      ...(environment === "prod"
+        ? {
+            database: { clusterName: "acme-pg", dbName: "odoo", dbUser: "odoo" },
+            preDeployCommand: "odoo -u all --stop-after-init",
+          }
+        : {}),
+      alerts: {
+        emails: ["ops@example.com"],
+        slackChannels: environment === "prod" ? ["releases"] : [],
+      },
+    },
+    secrets: {
+      ODOO_ADMIN_PASSWD: `${environment}-admin-password`,
+      POSTGRES_PASSWORD: `${environment}-pg-password`,
+      ...(environment === "prod"
+        ? { slack: { releases: "https://hooks.slack.com/services/T000/B000/XXXX" } }
+        : {}),
+    },
+  };
+}
+
+/** Deep-merges `patch` into `base` (objects merge, everything else replaces). */
+export function merge(
+  base: Record<string, unknown>,
+  patch: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(patch)) {
+    const current = out[key];
+    out[key] =
+      value !== null &&
+      typeof value === "object" &&
+      !Array.isArray(value) &&
+      current !== null &&
+      typeof current === "object" &&
+      !Array.isArray(current)
+        ? merge(current as Record<string, unknown>, value as Record<string, unknown>)
+        : value;
+  }
+  return out;
+}
+
+/** Every string leaf of a value (the secret values of a `secrets` object). */
+export function leaves(value: unknown): string[] {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.flatMap(leaves);
+  if (value !== null && typeof value === "object") return Object.values(value).flatMap(leaves);
+  return [];
+}
+
+/** The Slipway program: index.ts's exported function, exactly what Pulumi calls. */
+export type SlipwayProgram = () => Record<string, unknown>;
+
+/** Loads index.ts's program function. */
+export function slipwayProgram(): SlipwayProgram {
+  return require("../../index") as SlipwayProgram;
+}
+
+/** Runs the program (index.ts's function) for a stack config object (`secrets` held as a secret key). */
+export async function runStack(
+  stack: string,
+  config: Record<string, unknown>,
+  options: Omit<MockRunOptions, "stack" | "config" | "secretKeys"> = {},
+): Promise<RunOutcome<Record<string, unknown>>> {
+  return runUnderMocks(slipwayProgram(), {
+    ...options,
+    stack,
+    config: toPulumiConfig(config),
+    secretKeys: "secrets" in config ? [`${PROJECT}:secrets`] : [],
+    secretValues: [...leaves(config.secrets), ...(options.secretValues ?? [])],
+  });
+}
+
+/** YAML of a value, for failure messages. */
+export function show(value: unknown): string {
+  return stringify(value);
+}
+
+// ---- graph assertions ----------------------------------------------------------------------------
+
+/** Resource types, as the engine sees them. */
+export const T = {
+  pipeline: "slipway:pipeline:ReleasePipeline",
+  registry: "slipway:registry:Registry",
+  checks: "slipway:checks:PreflightChecks",
+  base: "slipway:images:BaseImage",
+  builder: "slipway:images:BuilderImage",
+  runtime: "slipway:images:RuntimeImage",
+  testGate: "slipway:gates:TestGate",
+  smokeGate: "slipway:gates:SmokeGate",
+  scanGate: "slipway:gates:ScanGate",
+  published: "slipway:registry:PublishedImage",
+  rollback: "slipway:registry:RollbackTarget",
+  deployment: "slipway:deploy:AppDeployment",
+  verification: "slipway:deploy:Verification",
+  command: "command:local:Command",
+  build: "docker-build:index:Image",
+  remoteImage: "docker:index/remoteImage:RemoteImage",
+  tag: "docker:index/tag:Tag",
+  push: "docker:index/registryImage:RegistryImage",
+  container: "docker:index/container:Container",
+  app: "digitalocean:index/app:App",
+  docr: "digitalocean:index/containerRegistry:ContainerRegistry",
+  credentials:
+    "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials",
+} as const;
+
+/** Asserts the set of registered resources is exactly `expected`, each under its parent. */
+export function assertGraph(run: MockRun, expected: [string, string, string, string][]): void {
+  const got = run.resources.map((r) => `${r.type} ${r.name}`).sort();
+  assert.deepEqual(got, expected.map(([type, name]) => `${type} ${name}`).sort());
+  for (const [type, name, parentType, parentName] of expected) {
+    const resource = run.find(type, name);
+    const parent = run.parentOf(resource);
+    if (parentType === "") {
+      assert.equal(parent, undefined, `${name} is a root`);
+      continue;
+    }
+    assert.ok(parent !== undefined, `${name} has a parent`);
+    assert.equal(parent.type, parentType, `${name}'s parent type`);
+    assert.equal(parent.name, parentName, `${name}'s parent`);
+    assert.ok(
+      resource.urn.includes(`${parentType}$${type}::${name}`),
+      `${resource.urn} names its parent chain`,
+    );
+  }
+}

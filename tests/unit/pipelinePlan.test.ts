@@ -1,0 +1,308 @@
+import assert from "node:assert/strict";
+import { doctlAppSpec } from "../../components/appSpec";
+import { main, parsePath, setPath } from "../../scripts/plan";
+import { runStack, stackConfig } from "./harness";
+
+/** Runs the plan in-process, capturing what it prints. */
+async function plan(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const write = { stdout: process.stdout.write, stderr: process.stderr.write };
+  process.stdout.write = ((chunk: string | Uint8Array) =>
+    out.push(String(chunk)) > 0) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) =>
+    err.push(String(chunk)) > 0) as typeof process.stderr.write;
+  try {
+    const code = await main(argv);
+    return { code, stdout: out.join(""), stderr: err.join("") };
+  } finally {
+    process.stdout.write = write.stdout;
+    process.stderr.write = write.stderr;
+  }
+}
+
+interface PlannedResource {
+  type: string;
+  name: string;
+  parent: string | null;
+  inputs: Record<string, unknown>;
+}
+
+describe("npm run plan", () => {
+  for (const stack of ["dev", "prod", "local"]) {
+    it(`prints the ${stack} stack's resources as JSON, every one with its parent, secrets masked`, async () => {
+      const { code, stdout } = await plan("--stack", stack, "--json");
+      assert.equal(code, 0);
+      const { resources } = JSON.parse(stdout) as { resources: PlannedResource[] };
+      assert.ok(resources.length >= 20);
+      const names = new Set(resources.map((r) => r.name));
+      for (const r of resources) {
+        assert.deepEqual(Object.keys(r), ["type", "name", "parent", "inputs"]);
+        if (r.type !== "slipway:pipeline:ReleasePipeline") {
+          assert.ok(r.parent !== null && names.has(r.parent), `${r.name} has a parent`);
+        }
+      }
+      assert.doesNotMatch(
+        stdout,
+        /offline-placeholder|hooks\.slack\.com\/services\/OFFLINE|mock-registry-token/,
+      );
+      const commands = resources.filter((r) => r.type === "command:local:Command");
+      assert.ok(commands.every((c) => String(c.inputs.create).startsWith("bin/slipway-gate ")));
+    });
+  }
+
+  it("prints the gate commands, the image refs and the App spec in doctl's form for humans", async () => {
+    const { code, stdout } = await plan("--stack", "prod");
+    assert.equal(code, 0);
+    assert.match(stdout, /^Slipway plan: stack prod \(environment prod, target app-platform\)/);
+    assert.match(
+      stdout,
+      /run: +bin\/slipway-gate scan --image slipway\/odoo:\S+-runtime --severity HIGH,CRITICAL/,
+    );
+    assert.match(
+      stdout,
+      /push: +registry\.digitalocean\.com\/\S+\/odoo:\S+ +\(keepRemotely: true\)/,
+    );
+    assert.match(stdout, /app spec \(doctl apps spec validate accepts it\):\n +name: odoo\n/);
+    assert.match(stdout, /registry_type: DOCR/);
+    assert.match(stdout, /value: "\[secret\]"/);
+    assert.doesNotMatch(stdout, /registryType|httpPort|instanceCount/);
+  });
+
+  it("applies --set with pulumi config set --path semantics", async () => {
+    const { code, stdout } = await plan("--stack", "local", "--set", "app.port=8070", "--json");
+    assert.equal(code, 0);
+    const { resources } = JSON.parse(stdout) as { resources: PlannedResource[] };
+    const smoke = resources.find((r) => r.name === "slipway-smoke-run");
+    assert.match(String(smoke?.inputs.create), / --port 8070 /);
+    const container = resources.find((r) => r.name === "slipway-deploy-container");
+    assert.deepEqual((container?.inputs.ports as { internal: number }[])[0].internal, 8070);
+  });
+
+  it("plans a rollback with --set release.pin", async () => {
+    const { code, stdout } = await plan(
+      "--stack",
+      "local",
+      "--set",
+      "release.pin=v0.0.9",
+      "--json",
+    );
+    assert.equal(code, 0);
+    const { resources } = JSON.parse(stdout) as { resources: PlannedResource[] };
+    const types = resources.map((r) => r.type);
+    assert.ok(!types.includes("docker-build:index:Image"));
+    assert.ok(!types.includes("docker:index/registryImage:RegistryImage"));
+    assert.ok(resources.some((r) => r.name === "slipway-rollback-resolve"));
+  });
+
+  it("prints the config errors and exits 2", async () => {
+    const { code, stdout, stderr } = await plan(
+      "--stack",
+      "prod",
+      "--set",
+      "scan.enabled=false",
+      "--set",
+      "release.version=latest",
+    );
+    assert.equal(code, 2);
+    assert.equal(stdout, "");
+    assert.match(stderr, /^CONFIG_INVALID: /);
+    assert.match(stderr, /slipway:scan\.enabled/);
+    assert.match(stderr, /slipway:release\.version/);
+  });
+
+  it("exits 2 on a usage error", async () => {
+    assert.equal((await plan()).code, 2);
+    assert.equal((await plan("--stack", "staging")).code, 2);
+    assert.equal((await plan("--stack", "dev", "--set", "noequals")).code, 2);
+  });
+});
+
+describe("config paths for --set", () => {
+  it("parses dotted keys, indexes and quoted keys", () => {
+    assert.deepEqual(parsePath("app.port"), ["app", "port"]);
+    assert.deepEqual(parsePath("app.requiredPaths[1]"), ["app", "requiredPaths", 1]);
+    assert.deepEqual(parsePath('deploy.env["A.B"]'), ["deploy", "env", "A.B"]);
+  });
+
+  it("types booleans and integers inside objects, keeps top-level values text", () => {
+    const config: Record<string, unknown> = { "slipway:app": { port: 8069 } };
+    setPath(config, "app.port", "8070");
+    setPath(config, "smoke.boot", "false");
+    setPath(config, "smoke.maxSize", "1.5GB");
+    setPath(config, "environment", "dev");
+    setPath(config, "app.requiredPaths[0]", "/mnt/extra-addons");
+    setPath(config, "baseImage", "42");
+    assert.deepEqual(config, {
+      "slipway:app": { port: 8070, requiredPaths: ["/mnt/extra-addons"] },
+      "slipway:smoke": { boot: false, maxSize: "1.5GB" },
+      "slipway:environment": "dev",
+      "slipway:baseImage": "42",
+    });
+  });
+});
+
+/**
+ * The fields of App Platform's app spec (godo's AppSpec JSON names; doctl decodes the spec with unknown
+ * fields disallowed), for the parts Slipway writes.
+ */
+const DOCTL_FIELDS: Record<string, string[]> = {
+  app: [
+    "name",
+    "services",
+    "static_sites",
+    "workers",
+    "jobs",
+    "functions",
+    "databases",
+    "domains",
+    "region",
+    "envs",
+    "alerts",
+    "ingress",
+    "egress",
+    "features",
+    "maintenance",
+  ],
+  service: [
+    "name",
+    "git",
+    "github",
+    "image",
+    "gitlab",
+    "bitbucket",
+    "dockerfile_path",
+    "build_command",
+    "run_command",
+    "source_dir",
+    "environment_slug",
+    "envs",
+    "instance_size_slug",
+    "instance_count",
+    "autoscaling",
+    "http_port",
+    "protocol",
+    "routes",
+    "health_check",
+    "cors",
+    "internal_ports",
+    "alerts",
+    "log_destinations",
+    "termination",
+    "liveness_health_check",
+  ],
+  job: [
+    "name",
+    "git",
+    "github",
+    "image",
+    "gitlab",
+    "bitbucket",
+    "dockerfile_path",
+    "build_command",
+    "run_command",
+    "source_dir",
+    "environment_slug",
+    "envs",
+    "instance_size_slug",
+    "instance_count",
+    "kind",
+    "alerts",
+    "log_destinations",
+    "termination",
+  ],
+  database: [
+    "name",
+    "engine",
+    "version",
+    "size",
+    "num_nodes",
+    "production",
+    "cluster_name",
+    "db_name",
+    "db_user",
+  ],
+  alert: ["rule", "disabled", "operator", "value", "window"],
+  env: ["key", "value", "scope", "type"],
+  image: [
+    "registry",
+    "registry_type",
+    "registry_credentials",
+    "repository",
+    "tag",
+    "digest",
+    "deploy_on_push",
+  ],
+  healthCheck: [
+    "path",
+    "initial_delay_seconds",
+    "period_seconds",
+    "timeout_seconds",
+    "success_threshold",
+    "failure_threshold",
+    "http_path",
+    "port",
+  ],
+};
+
+function assertFields(object: unknown, kind: string, where: string): Record<string, unknown> {
+  assert.ok(object !== null && typeof object === "object", `${where} is an object`);
+  const record = object as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    assert.ok(DOCTL_FIELDS[kind].includes(key), `${where}.${key} is not a field of the app spec`);
+  }
+  return record;
+}
+
+describe("the App spec in doctl's form", () => {
+  for (const stack of ["dev", "prod"] as const) {
+    it(`uses only App Platform's spec fields and values for the ${stack} stack`, async () => {
+      const { run } = await runStack(stack, stackConfig(stack));
+      const app = run.find("digitalocean:index/app:App", "slipway-deploy-app");
+      const { spec, alertDestinations } = doctlAppSpec(app.inputs.spec);
+      const top = assertFields(spec, "app", "spec");
+      assert.match(String(top.name), /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/);
+      const components = [
+        ...((top.services as unknown[]) ?? []).map(
+          (s, i) => ["service", s, `services[${i}]`] as const,
+        ),
+        ...((top.jobs as unknown[]) ?? []).map((j, i) => ["job", j, `jobs[${i}]`] as const),
+      ];
+      for (const [kind, component, where] of components) {
+        const c = assertFields(component, kind, where);
+        const image = assertFields(c.image, "image", `${where}.image`);
+        assert.equal(image.registry_type, "DOCR");
+        assert.equal(image.registry, undefined, "DOCR images name no registry");
+        assert.equal(image.tag, undefined, "deployed by digest, never a tag");
+        assert.match(String(image.digest), /^sha256:[a-f0-9]{64}$/);
+        for (const [i, env] of ((c.envs as unknown[]) ?? []).entries()) {
+          const e = assertFields(env, "env", `${where}.envs[${i}]`);
+          assert.ok(["GENERAL", "SECRET"].includes(String(e.type)));
+          assert.equal(e.scope, "RUN_TIME");
+        }
+        for (const [i, alert] of ((c.alerts as unknown[]) ?? []).entries()) {
+          const a = assertFields(alert, "alert", `${where}.alerts[${i}]`);
+          assert.ok(
+            ["CPU_UTILIZATION", "MEM_UTILIZATION", "RESTART_COUNT"].includes(String(a.rule)),
+          );
+          assert.equal(a.operator, "GREATER_THAN");
+          assert.equal(a.window, "FIVE_MINUTES");
+        }
+        if (kind === "service")
+          assertFields(c.health_check, "healthCheck", `${where}.health_check`);
+        if (kind === "job") assert.equal(c.kind, "PRE_DEPLOY");
+      }
+      for (const [i, alert] of ((top.alerts as unknown[]) ?? []).entries()) {
+        const a = assertFields(alert, "alert", `alerts[${i}]`);
+        assert.ok(
+          ["DEPLOYMENT_FAILED", "DEPLOYMENT_LIVE", "DOMAIN_FAILED"].includes(String(a.rule)),
+        );
+      }
+      for (const [i, db] of ((top.databases as unknown[]) ?? []).entries()) {
+        assertFields(db, "database", `databases[${i}]`);
+      }
+      // Destinations are set through the alerts API, beside the spec: every alert has them.
+      assert.equal(alertDestinations.length, 6);
+    });
+  }
+});

@@ -1,0 +1,199 @@
+import assert from "node:assert/strict";
+import { resolvePinCommand, retagCommand, rollbackReportDir } from "../../gates/commands";
+import {
+  assertGraph,
+  BASE_DIGEST,
+  fakeDigest,
+  merge,
+  type MockRun,
+  runStack,
+  stackConfig,
+  T,
+} from "./harness";
+
+const PIN = "v1.4.1";
+
+function repositoryOf(env: "dev" | "prod" | "local"): string {
+  return env === "local" ? "127.0.0.1:5000/odoo" : "registry.digitalocean.com/acme/odoo";
+}
+
+for (const env of ["dev", "prod", "local"] as const) {
+  describe(`the ${env} stack's rollback (release.pin ${PIN})`, () => {
+    let run: MockRun;
+    let outputs: Record<string, unknown>;
+    const repository = repositoryOf(env);
+    const reportDir = rollbackReportDir(PIN);
+    const resolved = fakeDigest(`${repository}@${PIN}`);
+
+    before(async () => {
+      const outcome = await runStack(env, merge(stackConfig(env), { release: { pin: PIN } }));
+      assert.equal(outcome.error, undefined, String(outcome.error));
+      run = outcome.run;
+      outputs = outcome.outputs ?? {};
+    });
+
+    it("builds, tests, scans and pushes nothing", () => {
+      for (const type of [
+        T.checks,
+        T.base,
+        T.builder,
+        T.runtime,
+        T.testGate,
+        T.smokeGate,
+        T.scanGate,
+        T.published,
+        T.build,
+        T.tag,
+        T.push,
+      ]) {
+        assert.deepEqual(
+          run.all(type).map((r) => r.name),
+          [],
+          `no ${type} in rollback mode`,
+        );
+      }
+    });
+
+    it("registers only the registry, the pin's resolution, the deploy and the verification", () => {
+      const top = (type: string, name: string): [string, string, string, string] => [
+        type,
+        name,
+        T.pipeline,
+        "slipway",
+      ];
+      const under =
+        (parentType: string, parentName: string) =>
+        (type: string, name: string): [string, string, string, string] => [
+          type,
+          name,
+          parentType,
+          parentName,
+        ];
+      const registry = under(T.registry, "slipway-registry");
+      const rollback = under(T.rollback, "slipway-rollback");
+      const deploy = under(T.deployment, "slipway-deploy");
+      assertGraph(run, [
+        [T.pipeline, "slipway", "", ""],
+        top(T.registry, "slipway-registry"),
+        ...(env === "dev" ? [registry(T.docr, "slipway-registry")] : []),
+        ...(env === "local" ? [] : [registry(T.credentials, "slipway-registry-write")]),
+        top(T.rollback, "slipway-rollback"),
+        rollback(T.command, "slipway-rollback-resolve"),
+        rollback(T.command, "slipway-rollback-retag"),
+        top(T.deployment, "slipway-deploy"),
+        ...(env === "local"
+          ? [
+              deploy(T.remoteImage, "slipway-deploy-pull"),
+              deploy(T.container, "slipway-deploy-container"),
+            ]
+          : [deploy(T.app, "slipway-deploy-app")]),
+        top(T.verification, "slipway-verify"),
+        under(T.verification, "slipway-verify")(T.command, "slipway-verify-health"),
+      ]);
+    });
+
+    it("resolves the pin in the registry with the resolve gate", () => {
+      const resolve = run.find(T.command, "slipway-rollback-resolve").inputs;
+      assert.equal(resolve.create, resolvePinCommand({ reportDir, repository, ref: PIN }));
+      assert.deepEqual(resolve.triggers, [PIN, repository]);
+      if (env === "local") {
+        assert.equal(resolve.environment, undefined);
+      } else {
+        const environment = resolve.environment as Record<string, string>;
+        assert.deepEqual(Object.keys(environment), ["SLIPWAY_REGISTRY_AUTH"]);
+      }
+    });
+
+    it("re-points latest at the digest the resolve printed", () => {
+      const retag = run.find(T.command, "slipway-rollback-retag").inputs;
+      assert.equal(
+        retag.create,
+        retagCommand({ reportDir, repository, digest: resolved, tag: "latest" }),
+      );
+      assert.deepEqual(retag.triggers, [resolved]);
+    });
+
+    it("deploys the pinned digest", () => {
+      if (env === "local") {
+        assert.equal(
+          run.find(T.container, "slipway-deploy-container").inputs.image,
+          `${repository}@${resolved}`,
+        );
+      } else {
+        const spec = run.find(T.app, "slipway-deploy-app").inputs.spec as {
+          services: { image: unknown }[];
+        };
+        assert.deepEqual(spec.services[0].image, {
+          registryType: "DOCR",
+          repository: "odoo",
+          digest: resolved,
+        });
+      }
+      const health = run.find(T.command, "slipway-verify-health").inputs;
+      assert.ok((health.triggers as string[]).includes(resolved));
+      assert.match(String(health.create), /^bin\/slipway-gate health --url /);
+    });
+
+    it("exports the rollback's mode, pin and digest", () => {
+      assert.equal(outputs.mode, "rollback");
+      assert.equal(outputs.releaseTag, PIN);
+      assert.equal(outputs.imageDigest, resolved);
+      assert.equal(outputs.rollbackDigest, resolved);
+      assert.equal(outputs.imageRef, `${repository}@${resolved}`);
+      assert.equal(outputs.publishedRef, undefined);
+      assert.equal(outputs.reportDir, reportDir);
+    });
+  });
+}
+
+describe("rollback options", () => {
+  it("leaves latest where it is when release.repointLatest is false", async () => {
+    const config = merge(stackConfig("local"), { release: { pin: PIN, repointLatest: false } });
+    const { run, error } = await runStack("local", config);
+    assert.equal(error, undefined, String(error));
+    assert.equal(run.get(T.command, "slipway-rollback-retag"), undefined);
+    assert.ok(run.get(T.container, "slipway-deploy-container") !== undefined);
+  });
+
+  it("accepts a digest pin, with no colon in its report directory", async () => {
+    const pin = BASE_DIGEST;
+    const config = merge(stackConfig("local"), { release: { pin } });
+    const { run, error } = await runStack("local", config);
+    assert.equal(error, undefined, String(error));
+    const resolve = run.find(T.command, "slipway-rollback-resolve").inputs;
+    assert.equal(
+      resolve.create,
+      resolvePinCommand({
+        reportDir: `.slipway/rollbacks/${pin.replace(":", "-")}`,
+        repository: "127.0.0.1:5000/odoo",
+        ref: pin,
+      }),
+    );
+  });
+
+  it("changes nothing when the pin does not exist (ROLLBACK_TAG_NOT_FOUND)", async () => {
+    const config = merge(stackConfig("dev"), { release: { pin: "v0.0.0-missing" } });
+    const { run } = await runStack("dev", config, {
+      fail: (_type, name) =>
+        name === "slipway-rollback-resolve"
+          ? "ROLLBACK_TAG_NOT_FOUND: v0.0.0-missing is not in registry.digitalocean.com/acme/odoo; tags: v1.4.1, v1.4.2"
+          : undefined,
+    });
+    assert.ok(run.get(T.command, "slipway-rollback-resolve") !== undefined);
+    for (const [type, name] of [
+      [T.command, "slipway-rollback-retag"],
+      [T.app, "slipway-deploy-app"],
+      [T.command, "slipway-verify-health"],
+    ]) {
+      assert.equal(run.get(type, name), undefined, `${name} must not be registered`);
+    }
+    assert.ok(run.rejections.some((r) => r.includes("ROLLBACK_TAG_NOT_FOUND")));
+  });
+
+  it("returns to normal releases when the pin is removed", async () => {
+    const { run, error } = await runStack("dev", stackConfig("dev"));
+    assert.equal(error, undefined, String(error));
+    assert.equal(run.all(T.rollback).length, 0);
+    assert.equal(run.all(T.push).length, 2);
+  });
+});

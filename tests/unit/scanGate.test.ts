@@ -1,0 +1,609 @@
+import assert from "node:assert/strict";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { main } from "../../gates/cli";
+import type { GateContext } from "../../gates/gate";
+import type { GateResult } from "../../gates/result";
+import { dockerArgs, dockerSocket, trivyArgs } from "../../gates/scan/runner";
+
+const FIXTURES = join(__dirname, "..", "fixtures", "trivy");
+const fixture = (...parts: string[]): string => join(FIXTURES, ...parts);
+const DEBIAN = fixture("debian-buster.json");
+const DEBIAN_TARGET = "testdata/fixtures/images/debian-buster.tar.gz (debian 10.1)";
+const TRIVY_IMAGE = `aquasec/trivy:0.58.1@sha256:${"a".repeat(64)}`;
+
+interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the gate CLI in process with a fixed clock and environment, capturing what it writes. */
+async function runCli(
+  argv: string[],
+  options: { now?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliRun> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const write = { out: process.stdout.write, err: process.stderr.write };
+  process.stdout.write = ((chunk: string) => out.push(chunk) > 0) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string) => err.push(chunk) > 0) as typeof process.stderr.write;
+  const ctx: GateContext = {
+    now: () => new Date(options.now ?? "2025-01-05T02:00:00Z"),
+    env: options.env ?? { PATH: "/nonexistent" },
+    progress: (line) => err.push(`${line}\n`),
+  };
+  try {
+    const code = await main(argv, ctx);
+    return { code, stdout: out.join(""), stderr: err.join("") };
+  } finally {
+    process.stdout.write = write.out;
+    process.stderr.write = write.err;
+  }
+}
+
+/** A fresh temp dir per test (set in the suite's hooks). */
+let tmp: string;
+
+/** Writes an executable shell script into `dir` (made if needed) and returns its path. */
+function script(dir: string, name: string, lines: string[]): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, name);
+  writeFileSync(path, ["#!/bin/sh", ...lines, ""].join("\n"));
+  chmodSync(path, 0o755);
+  return path;
+}
+
+describe("scan gate (CLI)", () => {
+  beforeEach(() => {
+    tmp = mkdtempSync(join(tmpdir(), "slipway-scan-gate-"));
+  });
+  afterEach(() => {
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  describe("on real Trivy reports", () => {
+    it("blocks debian-buster with SECURITY_CRITICAL, listing the finding and the counts", async () => {
+      const { code, stdout } = await runCli(["scan", "--report", DEBIAN]);
+      assert.equal(code, 1);
+      const lines = stdout.split("\n");
+      assert.equal(
+        lines[0],
+        "SECURITY_CRITICAL: 1 blocking finding (1 unique ID) at HIGH or above in testdata/fixtures/images/debian-buster.tar.gz: 1 CRITICAL",
+      );
+      assert.ok(
+        lines.includes(
+          `    CVE-2019-18224 CRITICAL libidn2-0 2.0.5-1 → 2.0.5-1+deb10u1 in ${DEBIAN_TARGET}`,
+        ),
+        stdout,
+      );
+      assert.ok(
+        lines.includes(
+          "  findings in the report: 2 findings (2 unique IDs): CRITICAL 1, HIGH 0, MEDIUM 0, LOW 1, UNKNOWN 0",
+        ),
+      );
+      assert.ok(lines.includes("  not blocking: 1 below HIGH"));
+      assert.match(stdout, /what to do: Upgrade the packages listed/);
+    });
+
+    it("lists debian's LOW bash finding too with --severity LOW, and says it has no fix", async () => {
+      const { code, stdout } = await runCli(["scan", "--report", DEBIAN, "--severity", "LOW"]);
+      assert.equal(code, 1);
+      assert.match(
+        stdout,
+        /^SECURITY_CRITICAL: 2 blocking findings \(2 unique IDs\) at LOW or above/,
+      );
+      assert.ok(
+        stdout.includes(`CVE-2019-18276 LOW bash 5.0-4 → no fix (affected) in ${DEBIAN_TARGET}`),
+      );
+    });
+
+    it("blocks ubi-7 with SECURITY_HIGH on setuptools, naming the file it was found in", async () => {
+      const { code, stdout } = await runCli([
+        "scan",
+        "--report",
+        fixture("ubi-7-comprehensive.json"),
+      ]);
+      assert.equal(code, 1);
+      assert.match(stdout, /^SECURITY_HIGH: 1 blocking finding \(1 unique ID\)/);
+      assert.ok(
+        stdout.includes(
+          "CVE-2022-40897 HIGH setuptools 0.9.8 → 65.5.1 in Python: usr/lib/python2.7/site-packages/setuptools-0.9.8-py2.7.egg-info/PKG-INFO",
+        ),
+      );
+    });
+
+    it("passes sl-micro (no vulnerabilities) with exit 0", async () => {
+      const { code, stdout } = await runCli([
+        "scan",
+        "--report",
+        fixture("sl-micro-rancher5.4.json"),
+      ]);
+      assert.equal(code, 0);
+      assert.match(stdout, /^PASS scan: no blocking findings at HIGH or above/);
+    });
+
+    it("blocks on secrets and says to rotate them", async () => {
+      const { code, stdout } = await runCli(["scan", "--report", fixture("secrets.json")]);
+      assert.equal(code, 1);
+      assert.match(stdout, /^SECURITY_CRITICAL: 2 blocking findings/);
+      assert.ok(
+        stdout.includes('aws-access-key-id CRITICAL secret "AWS Access Key ID" in deploy.sh:3'),
+      );
+      assert.ok(stdout.includes('mysecret HIGH secret "My Secret" in deploy.sh:7'));
+      assert.match(stdout, /rotate them/);
+    });
+
+    it("blocks on a FAIL misconfiguration", async () => {
+      const { code, stdout } = await runCli(["scan", "--report", fixture("dockerfile.json")]);
+      assert.equal(code, 1);
+      assert.ok(
+        stdout.includes(
+          `AVD-DS-0002 HIGH misconfiguration "Image user should not be 'root'" in Dockerfile`,
+        ),
+      );
+    });
+
+    it("counts one CVE in two packages as one unique ID and two findings", async () => {
+      const { stdout } = await runCli([
+        "scan",
+        "--report",
+        fixture("derived", "debian-buster-two-packages.json"),
+      ]);
+      assert.match(stdout, /^SECURITY_CRITICAL: 2 blocking findings \(1 unique ID\)/);
+    });
+
+    it("applies --ignore-unfixed to an older report without Status via FixedVersion", async () => {
+      const report = fixture("derived", "debian-buster-no-status.json");
+      const { stdout } = await runCli([
+        "scan",
+        "--report",
+        report,
+        "--severity",
+        "LOW",
+        "--ignore-unfixed",
+      ]);
+      assert.match(stdout, /^SECURITY_CRITICAL: 1 blocking finding/);
+      assert.ok(stdout.includes("not blocking: 0 below LOW, 1 without a fix"));
+    });
+  });
+
+  describe("allowlist and clock", () => {
+    const allowlist = fixture("allowlist", "debian.trivyignore");
+
+    it("passes with the finding allowlisted until its date, and names the unused entry", async () => {
+      const { code, stdout } = await runCli(["scan", "--report", DEBIAN, "--allowlist", allowlist]);
+      assert.equal(code, 0);
+      assert.match(stdout, /^PASS scan: no blocking findings .* 1 allowlisted\)/);
+      assert.ok(
+        stdout.includes(
+          `CVE-2019-18224 CRITICAL libidn2-0 2.0.5-1 → 2.0.5-1+deb10u1 in ${DEBIAN_TARGET}; until 2030-06-30, CVE-2019-18224 (${allowlist}:4): libidn2: the app never converts`,
+        ),
+      );
+      assert.ok(
+        stdout.includes(
+          `allowlist entry CVE-2018-0001 (${allowlist}:6) matched nothing in this report: remove it`,
+        ),
+      );
+    });
+
+    it("still passes at exactly midnight UTC of the expiry date", async () => {
+      const { code } = await runCli(["scan", "--report", DEBIAN, "--allowlist", allowlist], {
+        now: "2030-06-30T00:00:00.000Z",
+      });
+      assert.equal(code, 0);
+    });
+
+    it("blocks one millisecond after midnight UTC, naming the expired entry", async () => {
+      const { code, stdout } = await runCli(
+        ["scan", "--report", DEBIAN, "--allowlist", allowlist],
+        {
+          now: "2030-06-30T00:00:00.001Z",
+        },
+      );
+      assert.equal(code, 1);
+      assert.match(stdout, /^SECURITY_CRITICAL: /);
+      assert.ok(
+        stdout.includes(`(allowlist entry CVE-2019-18224 (${allowlist}:4) expired on 2030-06-30)`),
+      );
+      assert.ok(
+        stdout.includes(
+          `allowlist entry CVE-2019-18224 (${allowlist}:4) expired on 2030-06-30: it no longer applies`,
+        ),
+      );
+    });
+
+    it("honours a .trivyignore.yaml with paths (ubi-7 setuptools under site-packages)", async () => {
+      const { code, stdout } = await runCli([
+        "scan",
+        "--report",
+        fixture("ubi-7-comprehensive.json"),
+        "--allowlist",
+        fixture("allowlist", "ubi-7.trivyignore.yaml"),
+        "--require-statement",
+      ]);
+      assert.equal(code, 0, stdout);
+      assert.match(stdout, /allowlist entry aws-access-key-id .* matched nothing/);
+    });
+
+    it("fails closed with ALLOWLIST_INVALID on an entry without statement and expiry under --require-statement", async () => {
+      const file = join(tmp, ".trivyignore");
+      writeFileSync(file, "CVE-2019-18224\n");
+      const { code, stdout } = await runCli([
+        "scan",
+        "--report",
+        DEBIAN,
+        "--allowlist",
+        file,
+        "--require-statement",
+      ]);
+      assert.equal(code, 1);
+      assert.match(stdout, /^ALLOWLIST_INVALID: 1 allowlist entry lacks a statement or an expiry/);
+      assert.ok(stdout.includes(`${file}:1: CVE-2019-18224 has no statement and expiry`));
+    });
+
+    it("accepts the same entry without --require-statement", async () => {
+      const file = join(tmp, ".trivyignore");
+      writeFileSync(file, "CVE-2019-18224\n");
+      const { code } = await runCli(["scan", "--report", DEBIAN, "--allowlist", file]);
+      assert.equal(code, 0);
+    });
+
+    it("fails closed with ALLOWLIST_INVALID on an unreadable allowlist", async () => {
+      const { code, stdout } = await runCli([
+        "scan",
+        "--report",
+        DEBIAN,
+        "--allowlist",
+        join(tmp, "nope.yaml"),
+      ]);
+      assert.equal(code, 1);
+      assert.match(stdout, /^ALLOWLIST_INVALID: .*nope\.yaml: cannot be read/);
+    });
+
+    it("warns OUTDATED_BASE_IMAGE when nothing blocks but the OS is past its end of support", async () => {
+      const { code, stdout } = await runCli([
+        "scan",
+        "--report",
+        fixture("derived", "debian-buster-eosl.json"),
+        "--allowlist",
+        allowlist,
+      ]);
+      assert.equal(code, 0);
+      assert.match(
+        stdout,
+        /^OUTDATED_BASE_IMAGE: debian 10\.1 is past its end of support; no blocking findings/,
+      );
+    });
+  });
+
+  describe("--baseline", () => {
+    it("blocks only on what is new since the baseline report and lists what was carried over", async () => {
+      const { code, stdout } = await runCli([
+        "scan",
+        "--report",
+        fixture("derived", "debian-buster-two-packages.json"),
+        "--baseline",
+        DEBIAN,
+      ]);
+      assert.equal(code, 1);
+      assert.match(stdout, /^SECURITY_CRITICAL: 1 blocking finding \(1 unique ID\)/);
+      assert.match(
+        stdout,
+        /carried over from the baseline \(not blocking\): 1 finding\n {4}CVE-2019-18224 CRITICAL libidn2-0 /,
+      );
+    });
+
+    it("fails closed when the baseline report is invalid", async () => {
+      const { code, stdout } = await runCli([
+        "scan",
+        "--report",
+        DEBIAN,
+        "--baseline",
+        fixture("malformed", "truncated-in-findings.json"),
+      ]);
+      assert.equal(code, 1);
+      assert.match(stdout, /^SCAN_REPORT_INVALID: .*truncated-in-findings\.json is truncated JSON/);
+    });
+  });
+
+  describe("malformed reports through the CLI", () => {
+    for (const name of readdirSync(fixture("malformed")).sort()) {
+      it(`exits 1 with SCAN_REPORT_INVALID for malformed/${name}`, async () => {
+        const { code, stdout } = await runCli(["scan", "--report", fixture("malformed", name)]);
+        assert.equal(code, 1);
+        assert.match(stdout, /^SCAN_REPORT_INVALID: /);
+        assert.match(stdout, /what to do: Re-run `trivy image --format json/);
+      });
+    }
+  });
+
+  it("writes the machine-readable result with --json", async () => {
+    const out = join(tmp, "scan.json");
+    const { code } = await runCli([
+      "scan",
+      "--report",
+      fixture("derived", "debian-buster-two-packages.json"),
+      "--severity",
+      "HIGH,CRITICAL",
+      "--allowlist",
+      fixture("allowlist", "debian-purl.trivyignore.yaml"),
+      "--json",
+      out,
+    ]);
+    assert.equal(code, 1);
+    const result = JSON.parse(readFileSync(out, "utf8")) as GateResult;
+    assert.equal(result.gate, "scan");
+    assert.equal(result.verdict, "block");
+    assert.equal(result.code, "SECURITY_CRITICAL");
+    assert.deepEqual(result.findings, [
+      {
+        kind: "vulnerability",
+        state: "blocking",
+        id: "CVE-2019-18224",
+        severity: "CRITICAL",
+        package: "libidn2-dev",
+        installed: "2.0.5-1",
+        fixed: "2.0.5-1+deb10u1",
+        status: "fixed",
+        target: DEBIAN_TARGET,
+        pkgPath: "",
+        title: "libidn2: heap-based buffer overflow in idn2_to_ascii_4i in lib/lookup.c",
+      },
+      {
+        kind: "vulnerability",
+        state: "allowlisted",
+        id: "CVE-2019-18224",
+        severity: "CRITICAL",
+        package: "libidn2-0",
+        installed: "2.0.5-1",
+        fixed: "2.0.5-1+deb10u1",
+        status: "fixed",
+        target: DEBIAN_TARGET,
+        pkgPath: "",
+        title: "libidn2: heap-based buffer overflow in idn2_to_ascii_4i in lib/lookup.c",
+        allowlistEntry: `${fixture("allowlist", "debian-purl.trivyignore.yaml")}:2`,
+        allowlistExpires: "2030-06-30",
+        statement: "only the runtime library libidn2-0 is accepted, not the -dev package",
+      },
+    ]);
+    assert.deepEqual(
+      {
+        findings: result.figures.findings,
+        ids: result.figures.ids,
+        critical: result.figures["findings.CRITICAL"],
+        low: result.figures["findings.LOW"],
+        blockingFindings: result.figures["blocking.findings"],
+        blockingIds: result.figures["blocking.ids"],
+        allowlisted: result.figures["allowlisted.findings"],
+        threshold: result.figures.threshold,
+        unused: result.figures["allowlist.unused"],
+        artifact: result.figures.artifact,
+      },
+      {
+        findings: 3,
+        ids: 2,
+        critical: 2,
+        low: 1,
+        blockingFindings: 1,
+        blockingIds: 1,
+        allowlisted: 1,
+        threshold: "HIGH",
+        unused: 0,
+        artifact: "testdata/fixtures/images/debian-buster.tar.gz",
+      },
+    );
+    assert.equal(typeof result.timings.total, "number");
+    assert.equal(typeof result.timings.read, "number");
+    assert.equal(typeof result.timings.policy, "number");
+  });
+
+  it("records unused and expired allowlist entries in --json", async () => {
+    const out = join(tmp, "scan.json");
+    const allowlist = fixture("allowlist", "debian.trivyignore");
+    await runCli(["scan", "--report", DEBIAN, "--allowlist", allowlist, "--json", out], {
+      now: "2030-07-01T00:00:00Z",
+    });
+    const result = JSON.parse(readFileSync(out, "utf8")) as GateResult;
+    assert.deepEqual(
+      result.findings
+        .filter((f) => f.kind === "allowlist-entry")
+        .map((f) => [f.id, f.state, f.expires]),
+      [
+        ["CVE-2019-18224", "expired", "2030-06-30"],
+        ["CVE-2018-0001", "expired", "2030-06-30"],
+      ],
+    );
+    assert.equal(result.figures["allowlist.expired"], 2);
+  });
+
+  describe("usage errors (exit 2)", () => {
+    const cases: [string, string[], RegExp][] = [
+      [
+        "neither --report nor --image",
+        ["scan"],
+        /give exactly one of --report FILE or --image REF/,
+      ],
+      [
+        "both --report and --image",
+        ["scan", "--report", DEBIAN, "--image", "app:1"],
+        /exactly one/,
+      ],
+      [
+        "an unknown severity",
+        ["scan", "--report", DEBIAN, "--severity", "SEVERE"],
+        /unknown severity "SEVERE"/,
+      ],
+      [
+        "a Trivy image not pinned by digest",
+        ["scan", "--image", "app:1", "--trivy-image", "aquasec/trivy:latest"],
+        /must be pinned by digest/,
+      ],
+      ["an image reference that is a flag", ["scan", "--image=-v"], /is not an image reference/],
+      ["an unknown flag", ["scan", "--report", DEBIAN, "--fail-on", "HIGH"], /usage error/],
+    ];
+    for (const [what, argv, message] of cases) {
+      it(`for ${what}`, async () => {
+        const { code, stderr } = await runCli(argv);
+        assert.equal(code, 2);
+        assert.match(stderr, message);
+        assert.match(stderr, /usage: slipway-gate scan/);
+      });
+    }
+  });
+
+  describe("--image (runs Trivy)", () => {
+    it("fails closed with SCANNER_UNAVAILABLE when there is no trivy and no --trivy-image", async () => {
+      const { code, stdout } = await runCli(["scan", "--image", "app:1.0"], {
+        env: { PATH: join(tmp, "empty") },
+      });
+      assert.equal(code, 1);
+      assert.match(stdout, /^SCANNER_UNAVAILABLE: no `trivy` on PATH and no --trivy-image/);
+    });
+
+    it("fails closed with SCANNER_UNAVAILABLE when neither trivy nor the docker binary exists", async () => {
+      const { code, stdout } = await runCli(
+        ["scan", "--image", "app:1.0", "--trivy-image", TRIVY_IMAGE],
+        {
+          env: { PATH: join(tmp, "empty"), SLIPWAY_DOCKER: join(tmp, "no", "docker") },
+        },
+      );
+      assert.equal(code, 1);
+      assert.match(
+        stdout,
+        /^SCANNER_UNAVAILABLE: no `trivy` on PATH and no Docker CLI \(.*no\/docker\)/,
+      );
+    });
+
+    it("runs a trivy binary from PATH with the JSON arguments and gates its report", async () => {
+      const bin = join(tmp, "bin");
+      const log = join(tmp, "trivy-args");
+      script(bin, "trivy", [
+        `printf '%s\\n' "$@" > ${log}`,
+        // --output is the 5th argument: write the fixture there, as Trivy would.
+        `/bin/cat "$FAKE_REPORT" > "$6"`,
+      ]);
+      const { code, stdout } = await runCli(["scan", "--image", "app:1.0"], {
+        env: { PATH: bin, FAKE_REPORT: DEBIAN },
+      });
+      assert.equal(code, 1, stdout);
+      assert.match(stdout, /^SECURITY_CRITICAL: 1 blocking finding/);
+      const args = readFileSync(log, "utf8").trimEnd().split("\n");
+      assert.deepEqual(args.slice(0, 5), ["image", "--format", "json", "--quiet", "--output"]);
+      assert.match(args[5], /slipway-scan-.*\/report\.json$/);
+      assert.equal(args[6], "app:1.0");
+      assert.deepEqual(args, trivyArgs("app:1.0", args[5]));
+    });
+
+    it("fails closed with SCANNER_UNAVAILABLE and Trivy's message when Trivy fails", async () => {
+      const bin = join(tmp, "bin");
+      script(bin, "trivy", [
+        'echo "FATAL unable to find the specified image \\"app:1.0\\"" >&2',
+        "exit 1",
+      ]);
+      const { code, stdout } = await runCli(["scan", "--image", "app:1.0"], { env: { PATH: bin } });
+      assert.equal(code, 1);
+      assert.match(
+        stdout,
+        /^SCANNER_UNAVAILABLE: Trivy \(.*trivy\) exited with 1 scanning app:1\.0/,
+      );
+      assert.match(stdout, /FATAL unable to find the specified image "app:1\.0"/);
+    });
+
+    it("fails closed with SCAN_REPORT_INVALID when Trivy writes something that is not a report", async () => {
+      const bin = join(tmp, "bin");
+      script(bin, "trivy", ['echo "[]" > "$6"']);
+      const { code, stdout } = await runCli(["scan", "--image", "app:1.0"], { env: { PATH: bin } });
+      assert.equal(code, 1);
+      assert.match(
+        stdout,
+        /^SCAN_REPORT_INVALID: the Trivy report for app:1\.0 is not a Trivy report/,
+      );
+    });
+
+    it("runs the pinned Trivy image with the docker CLI of SLIPWAY_DOCKER when trivy is absent", async () => {
+      const log = join(tmp, "docker-args");
+      const docker = script(join(tmp, "docker-bin"), "docker", [
+        `printf '%s\\n' "$@" > ${log}`,
+        // Without --output, Trivy writes the report to stdout.
+        '/bin/cat "$FAKE_REPORT"',
+        'echo "2025-01-05T02:00:00Z INFO Vulnerability scanning is enabled" >&2',
+      ]);
+      const { code, stdout } = await runCli(
+        ["scan", "--image", "app:1.0", "--trivy-image", TRIVY_IMAGE],
+        {
+          env: {
+            PATH: join(tmp, "empty"),
+            SLIPWAY_DOCKER: docker,
+            FAKE_REPORT: fixture("ubi-7-comprehensive.json"),
+          },
+        },
+      );
+      assert.equal(code, 1, stdout);
+      assert.match(stdout, /^SECURITY_HIGH: /);
+      const args = readFileSync(log, "utf8").trimEnd().split("\n");
+      assert.deepEqual(args, [
+        "run",
+        "--rm",
+        "-v",
+        "/var/run/docker.sock:/var/run/docker.sock",
+        "-v",
+        "slipway-trivy-cache:/root/.cache/trivy",
+        TRIVY_IMAGE,
+        "image",
+        "--format",
+        "json",
+        "--quiet",
+        "app:1.0",
+      ]);
+      assert.deepEqual(args, dockerArgs(TRIVY_IMAGE, "app:1.0", {}));
+    });
+
+    it("fails closed with SCAN_REPORT_INVALID when the Trivy container prints something else", async () => {
+      const docker = script(join(tmp, "docker-bin"), "docker", [
+        'echo "Usage: trivy [global flags] command"',
+      ]);
+      const { code, stdout } = await runCli(
+        ["scan", "--image", "app:1.0", "--trivy-image", TRIVY_IMAGE],
+        { env: { PATH: join(tmp, "empty"), SLIPWAY_DOCKER: docker } },
+      );
+      assert.equal(code, 1);
+      assert.match(stdout, /^SCAN_REPORT_INVALID: the Trivy report for app:1\.0 is not valid JSON/);
+    });
+
+    it("says Docker could not start the Trivy image (exit 125), with Docker's message", async () => {
+      const docker = script(join(tmp, "docker-bin"), "docker", [
+        `echo "Unable to find image '${TRIVY_IMAGE}' locally" >&2`,
+        "exit 125",
+      ]);
+      const { code, stdout } = await runCli(
+        ["scan", "--image", "app:1.0", "--trivy-image", TRIVY_IMAGE],
+        { env: { PATH: join(tmp, "empty"), SLIPWAY_DOCKER: docker } },
+      );
+      assert.equal(code, 1);
+      assert.match(
+        stdout,
+        /^SCANNER_UNAVAILABLE: Trivy \(.* \(docker\)\) could not be started by Docker \(exit 125\)/,
+      );
+      assert.match(stdout, /Unable to find image/);
+    });
+
+    it("mounts the socket DOCKER_HOST names when it is a unix socket", () => {
+      assert.equal(
+        dockerSocket({ DOCKER_HOST: "unix:///run/user/1000/docker.sock" }),
+        "/run/user/1000/docker.sock",
+      );
+      assert.equal(dockerSocket({ DOCKER_HOST: "tcp://10.0.0.1:2376" }), "/var/run/docker.sock");
+      assert.equal(dockerSocket({}), "/var/run/docker.sock");
+    });
+  });
+});

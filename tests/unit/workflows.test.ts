@@ -1,0 +1,555 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { validateWorkflow } from "@action-validator/core";
+import { parse } from "yaml";
+import { block, GateResult, pass } from "../../gates/result";
+
+/**
+ * The CI workflows (.github/workflows) and the scripts they run (scripts/ci). Validity comes from a
+ * kept validator (@action-validator/core: GitHub's workflow schema, plus job and glob checks); the
+ * properties the release procedure relies on are asserted on the parsed YAML; the scripts' key
+ * behaviour (rollback sets release.pin, then `pulumi up`, then verifies) runs for real against a
+ * recording stand-in for the `pulumi` CLI.
+ */
+
+const ROOT = join(__dirname, "..", "..");
+const WORKFLOWS = join(ROOT, ".github", "workflows");
+
+interface Step {
+  name?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+interface Job {
+  "runs-on": string;
+  if?: string;
+  needs?: string | string[];
+  environment?: string | { name: string; url?: string };
+  concurrency?: { group: string; "cancel-in-progress"?: boolean };
+  permissions?: Record<string, string>;
+  strategy?: { matrix?: Record<string, unknown> };
+  env?: Record<string, string>;
+  steps: Step[];
+}
+interface Workflow {
+  name: string;
+  on: Record<string, unknown>;
+  env?: Record<string, string>;
+  permissions?: Record<string, string>;
+  jobs: Record<string, Job>;
+}
+
+const files = readdirSync(WORKFLOWS)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
+const text = (file: string): string => readFileSync(join(WORKFLOWS, file), "utf8");
+const workflow = (file: string): Workflow => parse(text(file)) as Workflow;
+const allJobs = (): Array<{ file: string; id: string; job: Job }> =>
+  files.flatMap((file) =>
+    Object.entries(workflow(file).jobs).map(([id, job]) => ({ file, id, job })),
+  );
+const environmentOf = (job: Job): string | undefined =>
+  typeof job.environment === "string" ? job.environment : job.environment?.name;
+
+/**
+ * The action commits the workflows may use, each checked against its own repository or against
+ * independent pins of it (see docs/operations.md, "Pinned actions"). Moving one is a reviewed change:
+ * update it here with how the new commit was verified.
+ */
+const VERIFIED: Record<string, { sha: string; version: string }> = {
+  // CHANGELOG.md at this commit in actions/checkout opens with "## V5.0.0".
+  "actions/checkout": { sha: "08c6903cd8c0fde910a37f88322edcfb5dd907a8", version: "v5.0.0" },
+  // A commit of actions/setup-node; pinned as v5.0.0 in independent public workflows.
+  "actions/setup-node": { sha: "a0853c24544627f65ddf259abe73b1d18a591444", version: "v5.0.0" },
+  // Pinned as v7.0.0 (the Node 24 release, May 2026) in independent public workflows.
+  "pulumi/actions": { sha: "8e5e406f4007fca908480587cb9893c07090f58d", version: "v7.0.0" },
+  // package.json at this commit in actions/upload-artifact says "version": "4.6.2".
+  "actions/upload-artifact": { sha: "ea165f8d65b6e75b540449e92b4886f43607fa02", version: "v4.6.2" },
+};
+
+describe("CI workflows", () => {
+  it("are the pull request, release, rollback and weekly security rebuild workflows", () => {
+    assert.deepEqual(files, [
+      "pull-request.yml",
+      "release.yml",
+      "rollback.yml",
+      "weekly-security-rebuild.yml",
+    ]);
+  });
+
+  for (const file of files) {
+    it(`${file} is a valid workflow (@action-validator/core)`, () => {
+      assert.deepEqual(validateWorkflow(text(file)).errors, []);
+    });
+  }
+
+  it("the validator does reject a broken workflow (an unknown key, a job that needs a missing one)", () => {
+    const broken = text("release.yml")
+      .replace("    steps:\n", "    step:\n")
+      .replace("    runs-on: ubuntu-24.04\n", "    runs-on: ubuntu-24.04\n    needs: [nope]\n");
+    const codes = validateWorkflow(broken).errors.map((e) => e.code);
+    assert.ok(codes.includes("unresolved_job"), codes.join(", "));
+    assert.ok(codes.length >= 2, codes.join(", "));
+  });
+
+  it("pins every action by a full commit SHA with its version in a comment", () => {
+    let count = 0;
+    for (const file of files) {
+      const lines = text(file)
+        .split("\n")
+        .filter((l) => /^\s*(-\s+)?uses:/.test(l));
+      for (const line of lines) {
+        count++;
+        assert.match(
+          line,
+          /^\s*(-\s+)?uses: [\w.-]+\/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/,
+          `${file}: ${line.trim()}`,
+        );
+      }
+      // Every `uses` the YAML holds is on such a line (none hides in a flow mapping).
+      const parsed = Object.values(workflow(file).jobs).flatMap((j) =>
+        j.steps.filter((s) => s.uses !== undefined),
+      );
+      assert.equal(parsed.length, lines.length, file);
+    }
+    assert.ok(count > 0);
+  });
+
+  it("uses only the verified commits, one per action", () => {
+    for (const file of files) {
+      for (const line of text(file).split("\n")) {
+        const m = /uses: ([\w.-]+\/[\w.-]+)[\w./-]*@([0-9a-f]{40}) # (v[\d.]+)$/.exec(line);
+        if (m === null) continue;
+        const [, action, sha, version] = m;
+        assert.deepEqual({ sha, version }, VERIFIED[action], `${file}: ${action}`);
+      }
+    }
+  });
+
+  it("runs no Trivy GitHub Action, and names the Trivy image only pinned by digest", () => {
+    for (const file of files) {
+      const src = text(file);
+      assert.doesNotMatch(src, /aquasecurity\/(trivy-action|setup-trivy)/, file);
+      for (const ref of src.match(/[\w.-]*\/?aquas\w*\/trivy[^\s"']*/g) ?? []) {
+        assert.match(ref, /^aquasec\/trivy:[\w.-]+@sha256:[0-9a-f]{64}$/, `${file}: ${ref}`);
+      }
+    }
+    const weekly = workflow("weekly-security-rebuild.yml");
+    assert.match(weekly.env?.TRIVY_IMAGE ?? "", /@sha256:[0-9a-f]{64}$/);
+  });
+
+  it("rebuilds for security every Sunday at 02:00 UTC", () => {
+    const on = workflow("weekly-security-rebuild.yml").on as {
+      schedule: Array<{ cron: string }>;
+      workflow_dispatch: unknown;
+    };
+    assert.deepEqual(on.schedule, [{ cron: "0 2 * * 0" }]);
+    assert.ok(on.workflow_dispatch !== undefined, "it can also be run by hand");
+  });
+
+  it("the weekly rebuild checks the base and the running image, then rebuilds only when told to", () => {
+    const jobs = workflow("weekly-security-rebuild.yml").jobs;
+    for (const stack of ["dev", "prod"]) {
+      const check = jobs[`check-${stack}`];
+      const rebuild = jobs[`rebuild-${stack}`];
+      assert.ok(check.steps.some((s) => s.run === `scripts/ci/weekly-check.sh ${stack}`));
+      assert.ok(rebuild.steps.some((s) => s.run === `scripts/ci/weekly-rebuild.sh ${stack}`));
+      assert.equal(rebuild.needs, `check-${stack}`);
+      assert.match(
+        rebuild.if ?? "",
+        new RegExp(`needs\\.check-${stack}\\.outputs\\.rebuild == 'true'`),
+      );
+    }
+  });
+
+  it("takes the rollback's tag as a required input, passed to the script through the environment", () => {
+    const rollback = workflow("rollback.yml");
+    const inputs = (
+      rollback.on.workflow_dispatch as {
+        inputs: Record<string, { type: string; required?: boolean; options?: string[] }>;
+      }
+    ).inputs;
+    assert.equal(inputs.tag.type, "string");
+    assert.equal(inputs.tag.required, true);
+    assert.deepEqual(inputs.stack.options, ["prod", "dev"]);
+    assert.equal(rollback.env?.ROLLBACK_TAG, "${{ inputs.tag }}");
+    for (const stack of ["dev", "prod"]) {
+      assert.ok(
+        rollback.jobs[stack].steps.some(
+          (s) => s.run === `scripts/ci/rollback.sh ${stack} "$ROLLBACK_TAG"`,
+        ),
+        stack,
+      );
+    }
+  });
+
+  it("promotes to prod only through the production environment (its required reviewers)", () => {
+    const prodJobs = allJobs().filter(({ job }) =>
+      job.steps.some((s) =>
+        /^(VERSION_SUFFIX=\S+ )?scripts\/ci\/(release|rollback|weekly-rebuild)\.sh prod\b/.test(
+          s.run ?? "",
+        ),
+      ),
+    );
+    assert.deepEqual(
+      prodJobs.map(({ file, id }) => `${file}:${id}`),
+      ["release.yml:prod", "rollback.yml:prod", "weekly-security-rebuild.yml:rebuild-prod"],
+    );
+    for (const { file, id, job } of prodJobs) {
+      assert.equal(environmentOf(job), "production", `${file}:${id}`);
+    }
+    // Promotion is a release tag or a manual run; a push to main is dev's.
+    const release = workflow("release.yml");
+    assert.deepEqual(release.on.push, { branches: ["main"], tags: ["v*"] });
+    assert.ok(release.on.workflow_dispatch !== undefined);
+    assert.match(release.jobs.prod.if ?? "", /startsWith\(github\.ref, 'refs\/tags\/v'\)/);
+    assert.match(
+      release.jobs.prod.if ?? "",
+      /github\.event_name == 'workflow_dispatch' && inputs\.stack == 'prod'/,
+    );
+    assert.match(release.jobs.dev.if ?? "", /github\.ref == 'refs\/heads\/main'/);
+    assert.equal(environmentOf(release.jobs.dev), undefined);
+  });
+
+  it("previews dev and prod on pull requests and posts the offline plan of dev", () => {
+    const pr = workflow("pull-request.yml");
+    assert.ok(pr.on.pull_request !== undefined);
+    assert.deepEqual(pr.jobs.preview.strategy?.matrix?.stack, ["dev", "prod"]);
+    assert.ok(pr.jobs.preview.steps.some((s) => s.run === 'scripts/ci/preview.sh "$STACK"'));
+    assert.ok(pr.jobs.plan.steps.some((s) => s.run === "scripts/ci/plan-comment.sh dev"));
+    assert.equal(pr.jobs.plan.permissions?.["pull-requests"], "write");
+    assert.match(
+      readFileSync(join(ROOT, "scripts/ci/plan-comment.sh"), "utf8"),
+      /npm run --silent plan -- --stack "\$stack"/,
+    );
+  });
+
+  it("runs one pulumi operation per stack at a time, across workflows", () => {
+    for (const { file, id, job } of allJobs()) {
+      const stack = /scripts\/ci\/(?:release|rollback|weekly-rebuild)\.sh (dev|prod)\b/.exec(
+        job.steps.map((s) => s.run ?? "").join("\n"),
+      )?.[1];
+      if (stack === undefined) continue;
+      assert.deepEqual(
+        job.concurrency,
+        { group: `pulumi-${stack}`, "cancel-in-progress": false },
+        `${file}:${id}`,
+      );
+    }
+  });
+
+  it("notifies when a release, rollback or rebuild fails, and keeps its report", () => {
+    for (const { file, id, job } of allJobs()) {
+      if (
+        !job.steps.some((s) => /scripts\/ci\/(release|rollback|weekly-\w+)\.sh/.test(s.run ?? ""))
+      )
+        continue;
+      const notify = job.steps.find((s) => /^scripts\/ci\/notify\.sh /.test(s.run ?? ""));
+      assert.equal(notify?.if, "failure()", `${file}:${id}`);
+      assert.equal(
+        notify?.env?.SLACK_WEBHOOK_URL,
+        "${{ secrets.SLACK_WEBHOOK_URL }}",
+        `${file}:${id}`,
+      );
+      if (/^check-/.test(id)) continue;
+      const keep = job.steps.find((s) => s.uses?.startsWith("actions/upload-artifact@"));
+      assert.equal(keep?.if, "always()", `${file}:${id}`);
+      assert.equal(keep?.with?.path, ".slipway/", `${file}:${id}`);
+    }
+  });
+
+  it("keeps logic in scripts: one-line run steps, no expression spliced into a shell", () => {
+    for (const { file, id, job } of allJobs()) {
+      for (const step of job.steps) {
+        if (step.run === undefined) continue;
+        assert.equal(step.run.trim().split("\n").length, 1, `${file}:${id}: ${step.run}`);
+        assert.doesNotMatch(step.run, /\$\{\{/, `${file}:${id}: ${step.run}`);
+        const script = /scripts\/ci\/[\w-]+\.sh/.exec(step.run)?.[0];
+        if (script !== undefined) accessSync(join(ROOT, script), constants.X_OK);
+      }
+    }
+  });
+
+  it("gives jobs only the permissions they need (read by default)", () => {
+    for (const file of files) {
+      const w = workflow(file);
+      assert.ok(w.permissions !== undefined, `${file} sets its permissions`);
+    }
+    assert.deepEqual(workflow("release.yml").permissions, { contents: "read" });
+    assert.deepEqual(workflow("pull-request.yml").permissions, { contents: "read" });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// The scripts, against a recording stand-in for the pulumi CLI
+
+/**
+ * A `pulumi` that records its arguments and keeps config and stack outputs as files: enough for the
+ * CI scripts' calls (`config get/set --stack S --path K [V]`, `stack output --stack S NAME`, `up`,
+ * which copies prepared gate results into the results directory and exits FAKE_UP_STATUS).
+ */
+const FAKE_PULUMI = `#!/usr/bin/env bash
+printf '%s\\n' "$*" >>"$FAKE_STATE/calls.log"
+path=""; args=()
+while (($#)); do
+  case $1 in
+    --stack) shift ;;
+    --path) path=$2; shift ;;
+    --yes|--non-interactive|--diff) ;;
+    *) args+=("$1") ;;
+  esac
+  shift
+done
+case "\${args[0]} \${args[1]:-}" in
+  "config get") [[ -f $FAKE_STATE/config/$path ]] && cat "$FAKE_STATE/config/$path" || exit 1 ;;
+  "config set") mkdir -p "$FAKE_STATE/config"; printf '%s' "\${args[2]}" >"$FAKE_STATE/config/$path" ;;
+  "stack output") [[ -f $FAKE_STATE/outputs/\${args[2]} ]] && cat "$FAKE_STATE/outputs/\${args[2]}" || exit 1 ;;
+  up*) if [[ -n \${FAKE_UP_RESULTS:-} ]]; then mkdir -p "$FAKE_UP_INTO"; cp "$FAKE_UP_RESULTS"/* "$FAKE_UP_INTO"/; fi
+       echo "Updating (\${FAKE_UP_STATUS:-0})"; exit "\${FAKE_UP_STATUS:-0}" ;;
+  *) echo "fake pulumi: unexpected \${args[*]}" >&2; exit 3 ;;
+esac
+`;
+
+const DIGEST = `sha256:${"c".repeat(64)}`;
+
+interface Harness {
+  state: string;
+  out: string;
+  bin: string;
+  results: string;
+}
+
+function harness(config: Record<string, string>, outputs: Record<string, string>): Harness {
+  const base = mkdtempSync(join(tmpdir(), "slipway-ci-"));
+  const h = {
+    state: join(base, "state"),
+    out: join(base, "out"),
+    bin: join(base, "bin"),
+    results: join(base, "results"),
+  };
+  for (const dir of [
+    h.state,
+    h.out,
+    h.bin,
+    h.results,
+    join(h.state, "config"),
+    join(h.state, "outputs"),
+  ]) {
+    mkdirSync(dir, { recursive: true });
+  }
+  writeFileSync(join(h.bin, "pulumi"), FAKE_PULUMI, { mode: 0o755 });
+  for (const [k, v] of Object.entries(config)) writeFileSync(join(h.state, "config", k), v);
+  for (const [k, v] of Object.entries(outputs)) writeFileSync(join(h.state, "outputs", k), v);
+  return h;
+}
+
+function writeResults(h: Harness, results: GateResult[]): void {
+  for (const r of results) writeFileSync(join(h.results, `${r.gate}.json`), JSON.stringify(r));
+}
+
+function run(
+  h: Harness,
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+): { status: number | null; output: string; calls: string[] } {
+  const result = spawnSync("bash", [join(ROOT, "scripts", "ci", script), ...args], {
+    encoding: "utf8",
+    env: {
+      PATH: `${h.bin}:${process.env.PATH ?? ""}`,
+      HOME: process.env.HOME ?? "/tmp",
+      FAKE_STATE: h.state,
+      SLIPWAY_OUT_ROOT: h.out,
+      ...env,
+    },
+    timeout: 60_000,
+  });
+  const log = join(h.state, "calls.log");
+  return {
+    status: result.status,
+    output: `${result.stdout}${result.stderr}`,
+    calls: existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : [],
+  };
+}
+
+const configOf = (h: Harness, key: string): string | undefined => {
+  const file = join(h.state, "config", key);
+  return existsSync(file) ? readFileSync(file, "utf8") : undefined;
+};
+
+describe("CI scripts (against a recording pulumi)", () => {
+  let made: Harness[] = [];
+  const make = (config: Record<string, string>, outputs: Record<string, string>): Harness => {
+    const h = harness(config, outputs);
+    made.push(h);
+    return h;
+  };
+  before(() => {
+    assert.ok(
+      existsSync(join(ROOT, "dist", "gates", "report", "gate.js")),
+      "the scripts run bin/slipway-gate: build it first (npm run build; npm ci does it)",
+    );
+  });
+  afterEach(() => {
+    for (const h of made) rmSync(join(h.state, ".."), { recursive: true, force: true });
+    made = [];
+  });
+
+  const stackOutputs = {
+    releaseTag: "v1.4.3",
+    repository: "registry.digitalocean.com/acme/odoo",
+    imageDigest: DIGEST,
+  };
+
+  it("rollback sets release.pin to the tag, then runs pulumi up, verifies the digest and says how to unpin", () => {
+    const h = make(
+      { "release.version": "v1.4.3", baseImage: "python:3.11@sha256:" + "a".repeat(64) },
+      stackOutputs,
+    );
+    writeResults(h, [
+      pass("resolve", `v1.4.2 is ${DIGEST}`, {
+        figures: {
+          repository: "registry.digitalocean.com/acme/odoo",
+          ref: "v1.4.2",
+          digest: DIGEST,
+        },
+      }),
+      pass("health", "GET https://odoo/web/health answered 200"),
+    ]);
+    const { status, output, calls } = run(h, "rollback.sh", ["prod", "v1.4.2"], {
+      FAKE_UP_RESULTS: h.results,
+      FAKE_UP_INTO: join(h.out, ".slipway", "rollbacks", "v1.4.2"),
+    });
+    assert.equal(status, 0, output);
+    const pin = calls.indexOf("config set --stack prod --path release.pin v1.4.2");
+    const up = calls.findIndex((c) => c.startsWith("up "));
+    assert.ok(pin >= 0 && up > pin, calls.join("\n"));
+    assert.equal(calls[up], "up --yes --non-interactive --diff --stack prod");
+    assert.equal(configOf(h, "release.pin"), "v1.4.2");
+    assert.match(
+      output,
+      /to unpin: pulumi config rm --path release\.pin --stack prod && pulumi up --stack prod/,
+    );
+    const report = readFileSync(join(h.out, ".slipway", "ci", "prod", "report.md"), "utf8");
+    assert.match(report, /^# Rollback report: v1\.4\.2 \(prod\)\n\n\*\*READY\*\*/);
+  });
+
+  it("rollback refuses what is neither a tag nor a digest, before touching the stack", () => {
+    const h = make({ "release.version": "v1.4.3" }, stackOutputs);
+    const { status, output, calls } = run(h, "rollback.sh", ["prod", "v1.4.2; rm -rf /"]);
+    assert.equal(status, 1);
+    assert.match(output, /is neither a tag/);
+    assert.deepEqual(calls, []);
+  });
+
+  it("a failed rollback exits with pulumi's status and a report naming ROLLBACK_TAG_NOT_FOUND", () => {
+    const h = make({ "release.version": "v1.4.3" }, stackOutputs);
+    writeResults(h, [
+      block(
+        "resolve",
+        "ROLLBACK_TAG_NOT_FOUND",
+        "v1.4.9 is not in registry.digitalocean.com/acme/odoo",
+        {
+          details: ["tags: v1.4.1, v1.4.2, v1.4.3"],
+        },
+      ),
+    ]);
+    const { status } = run(h, "rollback.sh", ["prod", "v1.4.9"], {
+      FAKE_UP_RESULTS: h.results,
+      FAKE_UP_INTO: join(h.out, ".slipway", "rollbacks", "v1.4.9"),
+      FAKE_UP_STATUS: "255",
+    });
+    assert.equal(status, 255);
+    const result = JSON.parse(
+      readFileSync(join(h.out, ".slipway", "ci", "prod", "report.json"), "utf8"),
+    ) as GateResult;
+    assert.equal(result.code, "ROLLBACK_TAG_NOT_FOUND");
+    assert.equal(result.figures.readiness, "NOT READY");
+  });
+
+  it("a release tag must equal the stack's release.version: refused before pulumi up", () => {
+    const h = make({ "release.version": "v1.4.3" }, stackOutputs);
+    const { status, output, calls } = run(h, "release.sh", ["prod"], { EXPECT_VERSION: "v1.4.4" });
+    assert.equal(status, 1);
+    assert.match(output, /tag v1\.4\.4 does not match release\.version v1\.4\.3 of stack prod/);
+    assert.ok(!calls.some((c) => c.startsWith("up")), calls.join("\n"));
+  });
+
+  it("each push to main is its own dev version, scanned with the pinned Trivy when the stack names none", () => {
+    const h = make({ "release.version": "v1.5.0-dev" }, stackOutputs);
+    const trivy = `aquasec/trivy:0.69.3@sha256:${"b".repeat(64)}`;
+    const { status, output, calls } = run(h, "release.sh", ["dev"], {
+      VERSION_SUFFIX: "3f9c2ab",
+      TRIVY_IMAGE: trivy,
+    });
+    assert.equal(status, 0, output);
+    assert.equal(configOf(h, "release.version"), "v1.5.0-dev-3f9c2ab");
+    assert.equal(configOf(h, "scan.trivyImage"), trivy);
+    assert.ok(calls.indexOf("up --yes --non-interactive --diff --stack dev") > 0);
+    // Nothing re-ran (a successful up with unchanged inputs): the gates are marked so, and it is READY.
+    const dir = join(h.out, ".slipway", "releases", "v1.5.0-dev-3f9c2ab");
+    assert.match(
+      readFileSync(join(dir, "scan.skipped"), "utf8"),
+      /^not re-run: nothing it checks changed/,
+    );
+    const release = JSON.parse(readFileSync(join(dir, "release.json"), "utf8")) as Record<
+      string,
+      string
+    >;
+    assert.deepEqual(
+      [release.version, release.image, release.digest, release.previous],
+      [
+        "v1.5.0-dev-3f9c2ab",
+        "registry.digitalocean.com/acme/odoo:v1.5.0-dev-3f9c2ab",
+        DIGEST,
+        "v1.4.3",
+      ],
+    );
+  });
+
+  it("a failed release exits with pulumi's status; its report blocks with the gate's code", () => {
+    const h = make({ "release.version": "v1.4.4" }, stackOutputs);
+    writeResults(h, [
+      pass("preflight", "Docker answers"),
+      pass("lint", "2 stages"),
+      pass("base", "current"),
+      block("test", "TEST_FAILURE", "2 failing tests"),
+    ]);
+    const { status } = run(h, "release.sh", ["prod"], {
+      FAKE_UP_RESULTS: h.results,
+      FAKE_UP_INTO: join(h.out, ".slipway", "releases", "v1.4.4"),
+      FAKE_UP_STATUS: "255",
+    });
+    assert.equal(status, 255);
+    const dir = join(h.out, ".slipway", "releases", "v1.4.4");
+    assert.ok(
+      !existsSync(join(dir, "scan.skipped")),
+      "after a failed up, a missing gate is not run",
+    );
+    const release = JSON.parse(readFileSync(join(dir, "release.json"), "utf8")) as Record<
+      string,
+      string
+    >;
+    assert.equal(release.digest, undefined, "the outputs still hold the previous release's digest");
+    const result = JSON.parse(
+      readFileSync(join(h.out, ".slipway", "ci", "prod", "report.json"), "utf8"),
+    ) as GateResult;
+    assert.equal(result.code, "TEST_FAILURE");
+  });
+});
