@@ -59,16 +59,14 @@ export class PublishedImage extends pulumi.ComponentResource {
     super("slipway:registry:PublishedImage", name, {}, opts);
 
     const gateNames = Object.keys(args.gates).sort();
-    const spec = pulumi
-      .all([args.localImage, args.repository])
-      .apply(([localImage, repository]) =>
-        pushSpec({
-          localImage,
-          repository,
-          version: args.version,
-          tagLatest: args.tagLatest ?? true,
-        }),
-      );
+    const spec = pulumi.all([args.localImage, args.repository]).apply(([localImage, repository]) =>
+      pushSpec({
+        localImage,
+        repository,
+        version: args.version,
+        tagLatest: args.tagLatest ?? true,
+      }),
+    );
     this.repository = pulumi.output(args.repository);
 
     this.tagGuard = gateCommand(

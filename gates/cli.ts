@@ -1,4 +1,5 @@
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { ALL_CODES, CODES } from "./codes";
 import type { Gate, GateContext } from "./gate";
@@ -105,6 +106,7 @@ function report(result: GateResult, jsonPath: string | undefined): number {
     process.stdout.write(`${text}\n`);
   }
   if (jsonPath !== undefined) {
+    mkdirSync(dirname(jsonPath), { recursive: true });
     writeFileSync(jsonPath, JSON.stringify(result, null, 2) + "\n");
   }
   return exitCodeOf(result);

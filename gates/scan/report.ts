@@ -431,6 +431,8 @@ export function parseReportBytes(bytes: Buffer, source: string, batchBytes?: num
   }
   const r: Reader = new Reader(source);
   const { report, results } = readDocument(skeleton, r);
+  // Elements read so far per list, so that messages give an element's index in the report.
+  const seen = new Map<string, number>();
   for (const batch of split.batches) {
     let items: unknown[];
     try {
@@ -438,15 +440,10 @@ export function parseReportBytes(bytes: Buffer, source: string, batchBytes?: num
     } catch {
       return plain();
     }
-    readItems(
-      r,
-      batch.result,
-      batch.list,
-      batch.first,
-      items,
-      results[batch.result],
-      report.findings,
-    );
+    const key = `${batch.result}.${batch.list}`;
+    const first = seen.get(key) ?? 0;
+    seen.set(key, first + items.length);
+    readItems(r, batch.result, batch.list, first, items, results[batch.result], report.findings);
   }
   return report;
 }

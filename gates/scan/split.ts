@@ -15,11 +15,10 @@ export type FindingList = "Vulnerabilities" | "Secrets" | "Misconfigurations";
 
 const LISTS: ReadonlySet<string> = new Set(["Vulnerabilities", "Secrets", "Misconfigurations"]);
 
-/** Consecutive elements `first...` of `Results[result].<list>`, at bytes [start, end). */
+/** Consecutive elements of `Results[result].<list>` (the next ones after the previous batch of that list), at bytes [start, end). */
 export interface Batch {
   result: number;
   list: FindingList;
-  first: number;
   start: number;
   end: number;
 }
@@ -215,6 +214,7 @@ class Splitter {
   /** Cuts the elements of a findings array into batches; the skeleton keeps `[` and `]`. */
   private list(result: number, list: FindingList): void {
     const b = this.b;
+    const open = this.pos;
     this.pos++; // [
     const interior = this.pos;
     this.ws();
@@ -223,15 +223,72 @@ class Splitter {
       return;
     }
     this.pieces.push(b.toString("utf8", this.pieceStart, interior));
+    if (!this.listByIndent(result, list, open)) this.listByScan(result, list);
+  }
+
+  /**
+   * The fast way, for Trivy's own layout. Trivy indents its JSON by two spaces a level (Go's
+   * json.MarshalIndent), and a raw newline can only be whitespace between tokens, never inside a string.
+   * So in a findings array whose `[` ends a line indented by N spaces, `\n` + N spaces + `]` closes the
+   * array and `},\n` + N+2 spaces + `{` separates two elements: native indexOf finds one about every
+   * batch, instead of this code walking every byte. Should a guess be wrong (another layout), some
+   * piece has unbalanced brackets, its JSON.parse fails and the caller takes the plain path.
+   * Returns false, having consumed nothing, when the array is not laid out that way.
+   */
+  private listByIndent(result: number, list: FindingList, open: number): boolean {
+    const b = this.b;
+    const lineStart = b.lastIndexOf(0x0a, open) + 1;
+    let indent = 0;
+    while (b[lineStart + indent] === 0x20) indent++;
+    const inner = " ".repeat(indent + 2);
+    const first = Buffer.from(`[\n${inner}{`);
+    if (open + first.length > this.n) return false;
+    if (b.compare(first, 0, first.length, open, open + first.length) !== 0) return false;
+    const close = this.lineStartingWith(RBRACKET, indent, open);
+    if (close < 0) return false;
+    const separator = Buffer.from(`},\n${inner}{`);
+    let start = open + first.length - 1; // the first element's `{`
+    for (;;) {
+      const next =
+        start + this.batchBytes > close ? -1 : b.indexOf(separator, start + this.batchBytes);
+      if (next < 0 || next > close) break;
+      this.batches.push({ result, list, start, end: next + 1 });
+      start = next + separator.length - 1;
+    }
+    this.batches.push({ result, list, start, end: close });
+    this.pieceStart = close + 1 + indent; // the `]`
+    this.pos = this.pieceStart + 1;
+    return true;
+  }
+
+  /**
+   * Position of the first `\n` followed by exactly `indent` spaces and `byte`, after `from`; -1 if none.
+   * Looks for `byte` with indexOf (memchr) and checks what precedes it: searching for the whole
+   * pattern would crawl, since indented JSON is mostly spaces and the pattern holds spaces too.
+   */
+  private lineStartingWith(byte: number, indent: number, from: number): number {
+    const b = this.b;
+    for (let at = b.indexOf(byte, from); at >= 0; at = b.indexOf(byte, at + 1)) {
+      const newline = at - indent - 1;
+      if (newline < from || b[newline] !== 0x0a) continue;
+      let spaces = 0;
+      while (spaces < indent && b[newline + 1 + spaces] === 0x20) spaces++;
+      if (spaces === indent) return newline;
+    }
+    return -1;
+  }
+
+  /** The general way: walks the elements byte by byte, checking the separators. */
+  private listByScan(result: number, list: FindingList): void {
+    const b = this.b;
     let batchStart = this.pos;
-    let batchFirst = 0;
-    for (let index = 0; ; index++) {
+    for (;;) {
       const end = this.valueEnd(this.pos);
       this.pos = end;
       this.ws();
       const c = b[this.pos];
       if (c === RBRACKET) {
-        this.batches.push({ result, list, first: batchFirst, start: batchStart, end });
+        this.batches.push({ result, list, start: batchStart, end });
         this.pieceStart = this.pos;
         this.pos++;
         return;
@@ -241,16 +298,22 @@ class Splitter {
       this.ws();
       if (b[this.pos] === RBRACKET) throw UNEXPECTED; // trailing comma
       if (end - batchStart >= this.batchBytes) {
-        this.batches.push({ result, list, first: batchFirst, start: batchStart, end });
+        this.batches.push({ result, list, start: batchStart, end });
         batchStart = this.pos;
-        batchFirst = index + 1;
       }
     }
   }
 }
 
+/**
+ * Batch size: 64 KiB keeps each batch's text (and its bracketed copy) below V8's large-object size, so
+ * they are made in the young generation and reuse its pages; 1 MiB batches each took fresh pages from
+ * the OS (twice the page faults, +0.3 s on 100,000 findings).
+ */
+export const BATCH_BYTES = 64 * 1024;
+
 /** Splits a report's bytes; undefined when they are not shaped like a JSON object (see the module note). */
-export function splitReport(bytes: Buffer, batchBytes = 1 << 20): Split | undefined {
+export function splitReport(bytes: Buffer, batchBytes = BATCH_BYTES): Split | undefined {
   try {
     return new Splitter(bytes, batchBytes).run();
   } catch (err) {

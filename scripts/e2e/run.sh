@@ -8,6 +8,7 @@ cd "$(dirname "$0")/../.."
 export SLIPWAY_DOCKER=/usr/bin/docker
 export DOCKER_BUILDKIT=1
 
+# shellcheck disable=SC2317 # called by the EXIT trap
 stop_all() {
   local status=$?
   echo "run: stopping what was started"
@@ -27,5 +28,8 @@ echo "run: base image ready in $((SECONDS - base_started))s"
 
 # The suite's own hooks find everything up (the scripts are idempotent) and leave it to the trap.
 suite_started=$SECONDS
-SLIPWAY_E2E_SKIP_INSTALL=1 SLIPWAY_E2E_KEEP=1 npx mocha --timeout 600000 'tests/e2e/**/*.test.ts' "$@"
-echo "run: e2e suite ${SECONDS}s in all ($((SECONDS - suite_started))s mocha, $((suite_started - started))s environment)"
+status=0
+SLIPWAY_E2E_SKIP_INSTALL=1 SLIPWAY_E2E_KEEP=1 npx mocha --timeout 600000 'tests/e2e/**/*.test.ts' "$@" ||
+  status=$?
+echo "run: e2e ${SECONDS}s in all: $((suite_started - started))s environment, $((SECONDS - suite_started))s suite (exit $status)"
+exit "$status"

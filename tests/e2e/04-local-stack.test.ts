@@ -1,19 +1,18 @@
 import assert from "node:assert/strict";
-import { mkdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import "./harness/hooks";
 import {
   buildSpec,
   dockerBuildCommand,
   dockerPushCommands,
-  dockerRunCommand,
   localContainerSpec,
   resolvePinCommand,
   shellQuote,
 } from "../../gates/commands";
 import { DOCKER, OPEN_REGISTRY, PROJECT_ROOT } from "./harness/environment";
 import {
-  deployedContainers,
+  replaceContainer,
   runGraph,
   sequence,
   timeline,
@@ -85,10 +84,7 @@ async function deployPlanned(resources: Planned[], repository: string, digest: s
     healthPath: "/web/health",
   });
   assert.equal(spec.healthcheck.command, container.healthcheck.tests[1]);
-  await sh(`${DOCKER} rm -f ${container.name}`);
-  const result = await sh(dockerRunCommand(spec, DOCKER));
-  if (result.exitCode === 0) deployedContainers.add(result.stdout.trim());
-  return result;
+  return replaceContainer(spec);
 }
 
 describe("the local stack's plan (Pulumi.local.yaml), run for real", function () {
@@ -106,13 +102,9 @@ describe("the local stack's plan (Pulumi.local.yaml), run for real", function ()
     for (const dir of created) rmSync(dir, { recursive: true, force: true });
   });
 
-  /**
-   * The plan's commands write their results under `.slipway/` in the project, which the CLI does not
-   * create (see 03-gate-cli.test.ts). Creates it, and remembers the outermost directory it created.
-   */
-  function reportDir(relative: string): void {
-    const made = mkdirSync(join(PROJECT_ROOT, relative), { recursive: true });
-    if (made !== undefined) created.push(made);
+  /** The plan's commands write their results under `.slipway/` in the project: removed afterwards. */
+  function removeAfterwards(relative: string): void {
+    created.push(join(PROJECT_ROOT, relative));
   }
 
   it("releases: every gate command the program registered passes, the image is pushed, deployed by digest and verified", async function () {
@@ -122,7 +114,7 @@ describe("the local stack's plan (Pulumi.local.yaml), run for real", function ()
       "release.version": version,
       "deploy.localPort": 18369,
     });
-    reportDir(`.slipway/releases/${version}`);
+    removeAfterwards(`.slipway/releases/${version}`);
     const run: Run = { steps: [], ms: 0 };
     const verbatim = (name: StepName, suffix: string, after: StepName[]): Step => ({
       name,
@@ -246,7 +238,7 @@ describe("the local stack's plan (Pulumi.local.yaml), run for real", function ()
       !resources.some((r) => r.type.startsWith("docker-build") || r.name.endsWith("-test-run")),
       "rollback mode builds and tests nothing",
     );
-    reportDir(`.slipway/rollbacks/${version}`);
+    removeAfterwards(`.slipway/rollbacks/${version}`);
     const resolved = await sh(createOf(resources, "rollback-resolve"));
     assert.equal(resolved.exitCode, 0, resolved.output);
     assert.equal(resolved.stdout.trim(), digest);

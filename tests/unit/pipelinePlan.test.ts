@@ -46,6 +46,22 @@ describe("npm run plan", () => {
         stdout,
         /offline-placeholder|hooks\.slack\.com\/services\/OFFLINE|mock-registry-token/,
       );
+      const types = new Set(resources.map((r) => r.type));
+      for (const step of [
+        "slipway:registry:Registry",
+        "slipway:checks:PreflightChecks",
+        "slipway:images:BaseImage",
+        "slipway:images:BuilderImage",
+        "slipway:images:RuntimeImage",
+        "slipway:gates:TestGate",
+        "slipway:gates:SmokeGate",
+        "slipway:gates:ScanGate",
+        "slipway:registry:PublishedImage",
+        "slipway:deploy:AppDeployment",
+        "slipway:deploy:Verification",
+      ]) {
+        assert.ok(types.has(step), `the committed ${stack} stack registers ${step}`);
+      }
       const commands = resources.filter((r) => r.type === "command:local:Command");
       assert.ok(commands.every((c) => String(c.inputs.create).startsWith("bin/slipway-gate ")));
     });

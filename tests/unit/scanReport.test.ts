@@ -179,10 +179,10 @@ describe("scan: reading Trivy JSON reports", () => {
       const split = splitReport(readFileSync(fixture("debian-buster.json")), 1);
       assert.ok(split !== undefined);
       assert.deepEqual(
-        split.batches.map((b) => [b.result, b.list, b.first]),
+        split.batches.map((b) => [b.result, b.list]),
         [
-          [0, "Vulnerabilities", 0],
-          [0, "Vulnerabilities", 1],
+          [0, "Vulnerabilities"],
+          [0, "Vulnerabilities"],
         ],
       );
       const skeleton = JSON.parse(split.skeleton) as { Results: { Vulnerabilities: unknown[] }[] };
@@ -201,6 +201,59 @@ describe("scan: reading Trivy JSON reports", () => {
           );
         }
       }
+    });
+
+    it("reads the same findings from other layouts (compact, 4-space, tabs), walking the bytes", () => {
+      for (const name of VALID) {
+        const doc = JSON.parse(readFileSync(fixture(name), "utf8")) as unknown;
+        const plain = outcome(() => parseReport(JSON.stringify(doc), name));
+        for (const indent of [undefined, 4, "\t"]) {
+          const bytes = Buffer.from(JSON.stringify(doc, null, indent));
+          assert.equal(
+            outcome(() => parseReportBytes(bytes, name, 300)),
+            plain,
+            `${name} ${indent}`,
+          );
+        }
+      }
+    });
+
+    it("is not misled by a layout that looks like Trivy's inside a finding", () => {
+      // The element separator pattern `},\n        {` also occurs inside the first finding here.
+      const text = [
+        "{",
+        '  "SchemaVersion": 2,',
+        '  "Results": [',
+        "    {",
+        '      "Target": "t",',
+        '      "Vulnerabilities": [',
+        "        {",
+        '          "VulnerabilityID": "CVE-1", "Severity": "HIGH", "X": [',
+        '        {"a": 1},',
+        '        {"b": 2}',
+        "      ]",
+        "        },",
+        "        {",
+        '          "VulnerabilityID": "CVE-2", "Severity": "LOW"',
+        "        }",
+        "      ]",
+        "    }",
+        "  ]",
+        "}",
+      ].join("\n");
+      const bytes = Buffer.from(text);
+      const plain = outcome(() => parseReport(text, "tricky"));
+      assert.notEqual(plain, "SCAN_REPORT_INVALID");
+      for (const batchBytes of [1, 40, 1 << 20]) {
+        assert.equal(
+          outcome(() => parseReportBytes(bytes, "tricky", batchBytes)),
+          plain,
+        );
+      }
+      assert.deepEqual(
+        parseReportBytes(bytes, "tricky", 1).findings.map((f) => f.id),
+        ["CVE-1", "CVE-2"],
+      );
     });
 
     it("still reads findings under a key written with escapes (left in the skeleton)", () => {
@@ -224,29 +277,39 @@ describe("scan: reading Trivy JSON reports", () => {
       }
     });
 
-    it("agrees with the plain path when any structural byte is changed", () => {
-      const original = readFileSync(fixture("debian-buster.json"));
-      const replacements = [",", "]", "}", "{", '"', "\\", "x"].map((c) => c.charCodeAt(0));
-      let tried = 0;
-      for (let at = 0; at < original.length; at++) {
-        // Every structural byte and every 50th byte of text, each replaced by two of the bytes
-        // above in turn: about 2,200 variants.
-        if (!'{}[],:"\\'.includes(String.fromCharCode(original[at])) && at % 50 !== 0) continue;
-        const pair = [replacements[at % 7], replacements[(at + 3) % 7]];
-        for (const byte of pair) {
-          if (byte === original[at]) continue;
-          const mutated = Buffer.from(original);
-          mutated[at] = byte;
-          assert.equal(
-            outcome(() => parseReportBytes(mutated, "mutated", 1500)),
-            outcome(() => parseReport(mutated.toString("utf8"), "mutated")),
-            `byte ${at} → ${String.fromCharCode(byte)}`,
-          );
-          tried++;
+    const layouts: [string, Buffer][] = [
+      ["Trivy's layout", readFileSync(fixture("debian-buster.json"))],
+      [
+        "compact JSON",
+        Buffer.from(
+          JSON.stringify(JSON.parse(readFileSync(fixture("debian-buster.json"), "utf8"))),
+        ),
+      ],
+    ];
+    for (const [layout, original] of layouts) {
+      it(`agrees with the plain path when any structural byte is changed (${layout})`, () => {
+        const replacements = [",", "]", "}", "{", '"', "\\", "x", "\n"].map((c) => c.charCodeAt(0));
+        let tried = 0;
+        for (let at = 0; at < original.length; at++) {
+          // Every structural byte and every 50th byte of text, each replaced by two of the bytes
+          // above in turn: a few thousand variants.
+          if (!'{}[],:"\\\n'.includes(String.fromCharCode(original[at])) && at % 50 !== 0) continue;
+          const pair = [replacements[at % 8], replacements[(at + 3) % 8]];
+          for (const byte of pair) {
+            if (byte === original[at]) continue;
+            const mutated = Buffer.from(original);
+            mutated[at] = byte;
+            assert.equal(
+              outcome(() => parseReportBytes(mutated, "mutated", 1500)),
+              outcome(() => parseReport(mutated.toString("utf8"), "mutated")),
+              `byte ${at} → ${String.fromCharCode(byte)}`,
+            );
+            tried++;
+          }
         }
-      }
-      assert.ok(tried > 1000, `only ${tried} variants`);
-    });
+        assert.ok(tried > 1000, `only ${tried} variants`);
+      });
+    }
 
     it("agrees with the plain path on every malformed report", () => {
       for (const name of MALFORMED) {

@@ -1,4 +1,3 @@
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import {
   baseDriftCommand,
@@ -11,6 +10,7 @@ import {
   localContainerSpec,
   localImageRef,
   preflightCommand,
+  type LocalContainerSpec,
   pushSpec,
   releaseReportDir,
   resolvePinCommand,
@@ -117,16 +117,6 @@ export function healthUrl(app: AppUnderTest, path = app.healthPath): string {
   return `http://127.0.0.1:${app.localPort}${path}`;
 }
 
-/**
- * The report directory of a release, under the suite's own root. Created here because the gate CLI
- * does not create it (tests/e2e/03-gate-cli.test.ts proves that on its own).
- */
-function reportDirUnder(root: string, dir: string): string {
-  const full = join(root, dir);
-  mkdirSync(full, { recursive: true });
-  return full;
-}
-
 export interface Step {
   name: StepName;
   /** Steps that must have passed before this one starts. */
@@ -194,9 +184,20 @@ export async function sequence(
 }
 
 /**
- * The local target's deploy and its verification. `docker.Container` replaces the running container
- * (same name and port, so the old one goes first), then runs the release by digest.
+ * Runs the local target's container as `docker.Container` does when it replaces one: the container of
+ * the same name (and port) goes first. Records the new container's ID for the suite's clean-up.
  */
+export async function replaceContainer(
+  spec: LocalContainerSpec,
+  env: Record<string, string> = {},
+): Promise<ShellResult> {
+  await sh(`${DOCKER} rm -f ${spec.name}`, { env });
+  const result = await sh(dockerRunCommand(spec, DOCKER), { env });
+  if (result.exitCode === 0) deployedContainers.add(result.stdout.trim());
+  return result;
+}
+
+/** The local target's deploy of the release by digest, and its verification. */
 function deploySteps(
   app: AppUnderTest,
   repository: string,
@@ -211,21 +212,16 @@ function deploySteps(
       after: [after],
       run: async () => {
         if (run.digest === undefined) throw new Error("deploy without a digest");
-        const name = containerName(app);
-        await sh(`${DOCKER} rm -f ${name}`, { env });
         const spec = localContainerSpec({
-          name,
+          name: containerName(app),
           repository,
           digest: run.digest,
           port: app.port,
           localPort: app.localPort,
           healthPath: app.healthPath,
         });
-        const result = await sh(dockerRunCommand(spec, DOCKER), { env });
-        if (result.exitCode === 0) {
-          run.containerId = result.stdout.trim();
-          deployedContainers.add(run.containerId);
-        }
+        const result = await replaceContainer(spec, env);
+        if (result.exitCode === 0) run.containerId = result.stdout.trim();
         return result;
       },
     },
@@ -244,7 +240,7 @@ function deploySteps(
 export async function release(input: ReleaseInput): Promise<Run> {
   const { app, version } = input;
   const env = input.env ?? {};
-  const reportDir = reportDirUnder(input.reportRoot, releaseReportDir(version));
+  const reportDir = join(input.reportRoot, releaseReportDir(version));
   const context = input.context ?? app.context;
   const dockerfile = input.dockerfile ?? app.dockerfile;
   const repository = repositoryOf(input.registry, app);
@@ -352,7 +348,7 @@ export interface RollbackInput {
 export async function rollback(input: RollbackInput): Promise<Run> {
   const { app } = input;
   const env = input.env ?? {};
-  const reportDir = reportDirUnder(input.reportRoot, rollbackReportDir(input.pin));
+  const reportDir = join(input.reportRoot, rollbackReportDir(input.pin));
   const repository = repositoryOf(input.registry, app);
   const run: Run = { steps: [], ms: 0 };
   return runGraph(

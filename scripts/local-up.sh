@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The main job on its embedded default: one whole release of the sample Odoo-shaped app (examples/odoo) on
+# the `local` stack, with Docker alone and Pulumi's file state backend (no cloud account, no Pulumi Cloud).
+#   build builder → test gate → build runtime → smoke gate (boot + health) → scan → push v + latest to a
+#   registry on 127.0.0.1:5000 → run the release as a container on 127.0.0.1:18069 → health verification
+# Extra arguments go to `pulumi up` (e.g. --skip-preview). Needs: Docker with buildx, the Pulumi CLI, Node 20.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The registry the local stack pushes to (Pulumi.local.yaml: registry.server). Pinned by digest.
+REGISTRY_IMAGE="registry:2.8.3@sha256:a3d8aaa63ed8681a604f1dea0aa03f100d5895b6a58ace528858a7b332415373"
+
+command -v pulumi >/dev/null || { echo "needs the Pulumi CLI (https://www.pulumi.com/docs/install/)" >&2; exit 2; }
+docker info >/dev/null 2>&1 || { echo "DOCKER_UNAVAILABLE: start Docker and check \`docker info\`" >&2; exit 1; }
+[ -d node_modules ] || npm ci
+[ -f dist/gates/cli.js ] || npm run build
+
+if ! curl -fsS -o /dev/null http://127.0.0.1:5000/v2/; then
+  echo "local-up: starting a registry on 127.0.0.1:5000 (container slipway-registry; it outlives releases)"
+  docker run -d --restart unless-stopped -p 127.0.0.1:5000:5000 --name slipway-registry "$REGISTRY_IMAGE" >/dev/null
+fi
+
+mkdir -p .pulumi-state
+export PULUMI_BACKEND_URL="file://$PWD/.pulumi-state"
+# The local stack holds no secrets; an empty passphrase keeps the file backend from prompting.
+export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
+pulumi stack select --create local
+pulumi up --yes "$@"
