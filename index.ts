@@ -34,6 +34,8 @@ function slipway() {
     healthUrl: pipeline.healthUrl,
     /** The gates' JSON results, relative to the project directory. */
     reportDir: pipeline.reportDir,
+    /** The release report: `{ verdict: READY | NOT READY, blockers: [codes], report: <path of report.md> }`. */
+    releaseReport: pipeline.report.summary,
   };
 }
 

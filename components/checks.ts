@@ -23,19 +23,22 @@ export interface PreflightChecksArgs {
   /** Free disk the build needs, e.g. `10GB`. Default: the preflight gate's own (10GB). */
   minFree?: string;
   /**
-   * Values whose change runs both checks again; the release version, so every release is checked
-   * before it is built.
+   * Values whose change runs both checks again; the release version, so every release is checked.
    */
   triggers: pulumi.Input<string>[];
 }
 
 /**
- * The checks before any build (the SOP's quality gates before the build): the Docker engine answers
- * and has the disk a build needs (`preflight`), and the Dockerfile parses, pins its bases by digest
- * and has the stages the pipeline builds (`lint`). The builds wait for both.
+ * The SOP's quality gates on the machine and the Dockerfile: the Docker engine answers and has the
+ * disk a build needs (`preflight`), and the Dockerfile parses, pins its bases by digest and has the
+ * stages the pipeline builds (`lint`). The builds wait for `preflight` only (they cannot run without
+ * it); `lint` (~170 ms on a real engine) runs beside them and gates the push through its verdict, so
+ * a failed lint still means no push, without sitting on the critical path of every release.
  */
 export class PreflightChecks extends pulumi.ComponentResource {
+  /** What the builds wait for (`dependsOn`). */
   public readonly preflight: command.local.Command;
+  /** Gates the push only (its verdict is among the push's inputs). */
   public readonly lint: command.local.Command;
   /** Fingerprints of the two results; they exist once both checks passed. */
   public readonly preflightVerdict: pulumi.Output<string>;

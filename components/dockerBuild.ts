@@ -34,9 +34,9 @@ export interface StageImageArgs {
   /** Target platform (`linux/amd64` for App Platform). Default: the build host's. */
   platform?: "linux/amd64" | "linux/arm64";
   /**
-   * Checks that must pass before anything is built (preflight, lint). They produce nothing the build
-   * consumes (putting their results in build args would bust the layer cache), so this is the one
-   * plain `dependsOn` of the pipeline.
+   * Checks that must pass before anything is built (preflight: Docker answers, enough disk). They
+   * produce nothing the build consumes (putting their results in build args would bust the layer
+   * cache), so this is the one plain `dependsOn` of the pipeline. Default none.
    */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }

@@ -9,6 +9,7 @@ export * from "./gateCommand";
 export * from "./publishedImage";
 export * from "./registry";
 export * from "./releasePipeline";
+export * from "./releaseReport";
 export * from "./rollbackTarget";
 export * from "./runtimeImage";
 export * from "./scanGate";

@@ -8,6 +8,7 @@ import { BuilderImage } from "./builderImage";
 import { PreflightChecks } from "./checks";
 import { PublishedImage } from "./publishedImage";
 import { Registry } from "./registry";
+import { ReleaseReport } from "./releaseReport";
 import { RollbackTarget } from "./rollbackTarget";
 import { RuntimeImage } from "./runtimeImage";
 import { ScanGate } from "./scanGate";
@@ -19,7 +20,10 @@ import { Verification } from "./verification";
 export interface ReleasePipelineArgs {
   /** The stack's validated config (stacks/schema.ts). Plain: it decides which resources exist. */
   config: ReleaseConfig;
-  /** Stack name (`dev`, `prod`, `local`): names the local container. */
+  /**
+   * Stack name (`dev`, `prod`, `local`): names the local container and, in the release report, the
+   * rollback command.
+   */
   stack: string;
   /** Secret environment values by name (`slipway:secrets`), for `config.deploy.secretEnv`. */
   secretEnv: Record<string, pulumi.Input<string>>;
@@ -40,16 +44,19 @@ export type PipelineMode = "release" | "rollback";
  * The release procedure as one component:
  *
  * ```
- * config → checks (preflight, lint) ┐
- *        → base (pull, drift) ──────┴→ builder image → test gate ─┐
- *                                    → runtime image → smoke gate ├→ push (tag guard, :version, :latest)
- *                                                    → scan gate ─┘      → deploy by digest → verify
+ * config → preflight ─────────┐
+ *        → base pull ─────────┴→ builder image → test gate ─┐
+ *                              → runtime image → smoke gate ├→ push (tag guard, :version, :latest)
+ *                                              → scan gate ─┤   → deploy by digest → verify → report
+ *        → lint, base drift (beside the builds) ────────────┘
  * ```
  *
- * The push's inputs carry every gate's verdict, so it cannot start before they all passed. In rollback
- * mode (`release.pin` set) nothing is built, tested, scanned or pushed: the pin is resolved to its
- * digest in the registry (ROLLBACK_TAG_NOT_FOUND before anything changes), `latest` is re-pointed to
- * it, and the app is deployed by that digest and verified.
+ * The builds wait only for what they need: Docker up with disk to spare (preflight) and the base
+ * image pulled. The Dockerfile lint and the base drift check run beside them; the push's inputs carry
+ * every gate's verdict, theirs included, so it cannot start before they all passed. In rollback mode
+ * (`release.pin` set) nothing is built, tested, scanned or pushed: the pin is resolved to its digest
+ * in the registry (ROLLBACK_TAG_NOT_FOUND before anything changes), `latest` is re-pointed to it,
+ * and the app is deployed by that digest and verified. Either way the release report comes last.
  */
 export class ReleasePipeline extends pulumi.ComponentResource {
   public readonly mode: PipelineMode;
@@ -65,6 +72,7 @@ export class ReleasePipeline extends pulumi.ComponentResource {
   public readonly rollback?: RollbackTarget;
   public readonly deployment: AppDeployment;
   public readonly verification: Verification;
+  public readonly report: ReleaseReport;
   /** `HOST/REPO` of the app's releases. */
   public readonly repository: pulumi.Output<string>;
   /** The deployed manifest digest. */
@@ -146,7 +154,9 @@ export class ReleasePipeline extends pulumi.ComponentResource {
         ...(cached && this.registry.auth !== undefined ? { registryAuth: this.registry.auth } : {}),
         // App Platform runs linux/amd64.
         ...(target === "app-platform" ? { platform: "linux/amd64" as const } : {}),
-        dependsOn: [this.checks],
+        // Only the preflight: a build needs Docker and disk. The lint gates the push (`gates`), like
+        // the base drift check; `baseRef` waits for the pull, not for the drift check.
+        dependsOn: [this.checks.preflight],
       };
       this.builder = new BuilderImage(
         `${name}-builder`,
@@ -313,6 +323,29 @@ export class ReleasePipeline extends pulumi.ComponentResource {
       child,
     );
 
+    const skipped: Record<string, string> = {};
+    if (pin === undefined && !c.tests.enabled) skipped.test = "tests.enabled is false";
+    if (pin === undefined && !c.scan.enabled) skipped.scan = "scan.enabled is false";
+    this.report = new ReleaseReport(
+      `${name}-report`,
+      {
+        projectDir: dir,
+        reportDir,
+        version: this.releaseTag,
+        mode: this.mode,
+        stack: args.stack,
+        image:
+          pin !== undefined && pin.startsWith("sha256:")
+            ? pulumi.interpolate`${this.repository}@${pin}`
+            : pulumi.interpolate`${this.repository}:${this.releaseTag}`,
+        digest,
+        ...(pin === undefined ? { baseImage: c.baseImage } : {}),
+        skipped,
+        verified: this.verification.verdict,
+      },
+      child,
+    );
+
     this.registerOutputs({
       mode: this.mode,
       repository: this.repository,
@@ -322,6 +355,7 @@ export class ReleasePipeline extends pulumi.ComponentResource {
       appUrl: this.appUrl,
       healthUrl: this.healthUrl,
       reportDir: this.reportDir,
+      releaseReport: this.report.summary,
     });
   }
 }

@@ -10,6 +10,7 @@
  *
  * Plain functions over plain data: no Pulumi import, no I/O, no clock.
  */
+import type { ReleaseInfo } from "./report/release";
 
 /** The gate CLI, relative to the project root (the command resources' `dir`). */
 export const GATE_BIN = "bin/slipway-gate";
@@ -44,7 +45,8 @@ export type GateName =
   | "tag-guard"
   | "resolve"
   | "retag"
-  | "health";
+  | "health"
+  | "report";
 
 /** Where a normal release's gate results go: one directory per version. */
 export function releaseReportDir(version: string): string {
@@ -314,6 +316,52 @@ export function healthGateCommand(spec: HealthGateSpec): string {
     opt("request-timeout", spec.requestTimeout),
     opt("expect-status", spec.expectStatus),
     opt("expect-body", spec.expectBody),
+  ]);
+}
+
+export interface ReportSpec extends GateSpecBase {
+  /**
+   * What the pipeline knows of the release that no gate reports: the report gate writes it as
+   * `<reportDir>/release.json` before assembling the report (image, digest, base, gates disabled by
+   * configuration). `expected`, `stages` and `commit` are not flags: the defaults apply.
+   */
+  release: Omit<ReleaseInfo, "expected" | "stages" | "commit">;
+  /**
+   * The caller ran every gate the release needs and each passed (the pipeline runs the report after
+   * the verification, and the push carried every gate's verdict): a needed gate that left no result
+   * was not re-run because nothing it checks changed, and is listed so, not as a blocker.
+   */
+  gated?: boolean;
+  /** NOT READY warns (exit 0) instead of blocking: the report informs, the gates decided. */
+  advisory?: boolean;
+}
+
+/** Where the report gate writes the Markdown report of a release. */
+export function reportMarkdownFile(reportDir: string): string {
+  return `${reportDir}/report.md`;
+}
+
+/**
+ * `report`: records release.json and assembles the release report from the gates' results in
+ * `reportDir`: `report.md` (people), `report.json` (the report gate's own result), and the one-line
+ * JSON summary on stdout (the stack outputs). `gate=reason` pairs of `skipped` in gate order.
+ */
+export function reportCommand(spec: ReportSpec): string {
+  const r = spec.release;
+  return gateCommand("report", spec.reportDir, [
+    opt("from", spec.reportDir),
+    opt("version", r.version),
+    opt("mode", r.mode),
+    opt("stack", r.stack),
+    opt("image", r.image),
+    opt("digest", r.digest),
+    opt("base", r.baseImage),
+    opt("previous", r.previous),
+    many("skipped", pairs(r.skipped)),
+    flag("gated", spec.gated),
+    flag("advisory", spec.advisory),
+    ["--print-summary"],
+    opt("out", reportMarkdownFile(spec.reportDir)),
   ]);
 }
 

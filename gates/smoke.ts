@@ -3,14 +3,7 @@ import { describeFailure, DockerResult, runDocker } from "./docker";
 import type { Gate, GateContext } from "./gate";
 import { block, Finding, GateError, GateResult, pass, UsageError } from "./result";
 import { formatSize, parseSize } from "./size";
-import {
-  historyArgs,
-  importsArgs,
-  inspectArgs,
-  pathsArgs,
-  removeArgs,
-  versionArgs,
-} from "./smoke/args";
+import { checksArgs, historyArgs, inspectArgs, needsChecksRun, removeArgs } from "./smoke/args";
 import { boot } from "./smoke/boot";
 import {
   CheckResult,
@@ -19,10 +12,12 @@ import {
   checkSize,
   checkUser,
   checkVersion,
+  ImageFacts,
+  Layer,
   parseHistory,
   parseInspect,
-  ImageFacts,
 } from "./smoke/checks";
+import { splitChecksRun } from "./smoke/checksRun";
 import {
   booleanFlag,
   listFlag,
@@ -33,7 +28,7 @@ import {
 } from "./testing/flags";
 
 const DEFAULT_BOOT_TIMEOUT_S = 60;
-/** Budget of one check container (version, paths, imports): a cold start of a big image included. */
+/** Budget of the check container (version, paths, imports): a cold start of a big image included. */
 const CHECK_TIMEOUT_MS = 120_000;
 
 export interface SmokeSpec {
@@ -109,7 +104,10 @@ export function parseSpec(flags: Parameters<Gate["run"]>[0]): SmokeSpec {
   };
 }
 
-/** The gate result from every check's result: the first failing check (in flag order) decides. */
+/**
+ * The gate result from every check's result, given in the fixed order size, version, paths, imports,
+ * user, boot: the first failing one decides the code, whichever finished first.
+ */
 export function smokeResult(
   image: string,
   facts: ImageFacts,
@@ -166,26 +164,25 @@ async function timed<T>(
   }
 }
 
+/** A settled promise's value, or its error thrown (read only once every promise has settled). */
+function valueOf<T>(settled: PromiseSettledResult<T>): T {
+  if (settled.status === "rejected") throw settled.reason;
+  return settled.value;
+}
+
 /**
- * Runs the checks of a parsed spec. `checkTimeoutMs` bounds each check container (version, paths,
- * imports); it is a parameter so that tests can exercise the timeout without waiting two minutes.
+ * Runs the checks of a parsed spec: after the one `docker image inspect`, side by side, the layer
+ * history (when a size budget is set), the one check container (version, paths, imports) and the boot.
+ * `checkTimeoutMs` bounds the check container; it is a parameter so that tests can exercise the timeout
+ * without waiting two minutes.
  */
 export async function runSmoke(
   spec: SmokeSpec,
   ctx: GateContext,
   checkTimeoutMs = CHECK_TIMEOUT_MS,
 ): Promise<GateResult> {
-  const docker = (args: string[], timeoutMs = checkTimeoutMs): Promise<DockerResult> =>
+  const docker = (args: string[], timeoutMs: number): Promise<DockerResult> =>
     runDocker(args, { env: ctx.env, timeoutMs });
-  /** A check container, removed by name if it outlives its budget. */
-  const check = async (build: (name: string) => string[]): Promise<DockerResult> => {
-    const name = `slipway-smoke-check-${randomBytes(6).toString("hex")}`;
-    const result = await docker(build(name));
-    if (result.timedOut) {
-      await docker(removeArgs(name), 30_000).catch(() => undefined);
-    }
-    return result;
-  };
   const timings: Record<string, number> = {};
 
   const inspected = await timed(timings, "inspect", () => docker(inspectArgs(spec.image), 30_000));
@@ -210,54 +207,70 @@ export async function runSmoke(
   }
   ctx.progress(`smoke: ${spec.image} is ${formatSize(facts.sizeBytes)}, user "${facts.user}"`);
 
-  const checks: CheckResult[] = [];
-  if (spec.maxSize !== undefined) {
-    const max = spec.maxSize;
-    let layers: ReturnType<typeof parseHistory> = [];
-    if (facts.sizeBytes > max.bytes) {
-      const history = await timed(timings, "history", () =>
-        docker(historyArgs(spec.image), 30_000),
-      );
-      layers = history.exitCode === 0 ? parseHistory(history.stdout) : [];
+  /**
+   * The largest layers, for the findings whether or not the image is over budget: `docker history`
+   * costs ~20 ms and runs beside the containers, off the critical path.
+   */
+  const history = async (): Promise<Layer[]> => {
+    if (spec.maxSize === undefined) return [];
+    const run = await timed(timings, "history", () => docker(historyArgs(spec.image), 30_000));
+    return run.exitCode === 0 ? parseHistory(run.stdout) : [];
+  };
+
+  /** The one check container, removed by name if it outlives its budget. */
+  const checksRun = async (): Promise<CheckResult[]> => {
+    if (!needsChecksRun(spec)) return [];
+    const asked = [
+      ...(spec.versionCmd === undefined ? [] : [`\`${spec.versionCmd}\``]),
+      ...(spec.paths.length === 0 ? [] : [`${spec.paths.length} path(s)`]),
+      ...(spec.imports.length === 0 ? [] : [`import ${spec.imports.join(", ")}`]),
+    ];
+    ctx.progress(`smoke: one check container: ${asked.join("; ")}`);
+    const name = `slipway-smoke-check-${randomBytes(6).toString("hex")}`;
+    const run = await timed(timings, "checks", () =>
+      docker(checksArgs(spec.image, name, spec), checkTimeoutMs),
+    );
+    if (run.timedOut) {
+      await docker(removeArgs(name), 30_000).catch(() => undefined);
     }
-    checks.push(checkSize(facts.sizeBytes, max.bytes, max.text, layers));
-  }
-  if (spec.versionCmd !== undefined) {
-    const cmd = spec.versionCmd;
-    ctx.progress(`smoke: running \`${cmd}\``);
-    const run = await timed(timings, "version", () =>
-      check((name) => versionArgs(spec.image, name, cmd)),
-    );
-    checks.push(checkVersion(cmd, spec.expectVersion, run));
-  }
-  if (spec.paths.length > 0) {
-    ctx.progress(`smoke: checking ${spec.paths.length} paths`);
-    const run = await timed(timings, "paths", () =>
-      check((name) => pathsArgs(spec.image, name, spec.paths)),
-    );
-    checks.push(checkPaths(spec.paths, run));
-  }
-  if (spec.imports.length > 0) {
-    ctx.progress(`smoke: importing ${spec.imports.join(", ")}`);
-    const run = await timed(timings, "imports", () =>
-      check((name) => importsArgs(spec.image, name, spec.imports)),
-    );
-    checks.push(checkImports(spec.imports, run));
-  }
-  if (spec.nonRoot) {
-    checks.push(checkUser(facts.user));
-  }
-  if (spec.boot !== undefined) {
+    const { version, paths, imports } = splitChecksRun(spec, run);
+    return [
+      ...(spec.versionCmd === undefined || version === undefined
+        ? []
+        : [checkVersion(spec.versionCmd, spec.expectVersion, version)]),
+      ...(paths === undefined ? [] : [checkPaths(spec.paths, paths)]),
+      ...(imports === undefined ? [] : [checkImports(spec.imports, imports)]),
+    ];
+  };
+
+  const booted = async (): Promise<CheckResult[]> => {
     const b = spec.boot;
-    checks.push(
-      await timed(timings, "boot", () =>
-        boot(
-          { image: spec.image, port: b.port, healthPath: b.healthPath, timeoutMs: b.timeoutMs },
-          { env: ctx.env, progress: ctx.progress },
-        ),
+    if (b === undefined) return [];
+    const result = await timed(timings, "boot", () =>
+      boot(
+        { image: spec.image, port: b.port, healthPath: b.healthPath, timeoutMs: b.timeoutMs },
+        { env: ctx.env, progress: ctx.progress },
       ),
     );
-  }
+    return [result];
+  };
+
+  // allSettled, not all: a failure (DOCKER_UNAVAILABLE) is thrown only once the boot has removed its
+  // container.
+  const settled = await Promise.allSettled([history(), checksRun(), booted()]);
+  const layers = valueOf(settled[0]);
+  const fromContainer = valueOf(settled[1]);
+  const fromBoot = valueOf(settled[2]);
+
+  // The fixed order (size, version, paths, imports, user, boot), whatever finished first.
+  const checks: CheckResult[] = [
+    ...(spec.maxSize === undefined
+      ? []
+      : [checkSize(facts.sizeBytes, spec.maxSize.bytes, spec.maxSize.text, layers)]),
+    ...fromContainer,
+    ...(spec.nonRoot ? [checkUser(facts.user)] : []),
+    ...fromBoot,
+  ];
   return smokeResult(spec.image, facts, checks, timings);
 }
 

@@ -1,5 +1,5 @@
 /**
- * `npm run plan -- --stack dev|prod|local [--set path=value]... [--json]`
+ * `npm run plan -- --stack dev|prod|local [--set path=value]... [--unset path]... [--json]`
  *
  * The offline plan: runs the Slipway program (index.ts's function, the one `pulumi up` calls) under
  * Pulumi's mock runtime with the stack's Pulumi.<stack>.yaml, and prints what it would register: type,
@@ -9,6 +9,9 @@
  *
  * - `--set app.port=8070`: overrides a value with `pulumi config set --path` semantics (`true`/`false`
  *   are booleans and integers numbers inside an object; top-level values are always text).
+ * - `--unset scan.trivyImage`: removes a value, as `pulumi config rm --path` would (applied before the
+ *   `--set`s, so a key can be swapped for one it conflicts with: `--unset scan.trivyImage --set
+ *   scan.report=...`).
  * - Secrets: `secure:` values cannot be decrypted here; they, and secrets the config asks for but the
  *   file lacks, get placeholders. Every secret prints as `[secret]`.
  * - What providers return (build digests, pushed digests, URLs) are placeholders: sha256 of the inputs.
@@ -31,11 +34,12 @@ import {
 
 const ROOT = join(__dirname, "..");
 
-const USAGE = `usage: npm run plan -- --stack <dev|prod|local> [--set path=value]... [--json]
+const USAGE = `usage: npm run plan -- --stack <dev|prod|local> [--set path=value]... [--unset path]... [--json]
 
   --stack NAME        plan the stack of Pulumi.<NAME>.yaml
   --set path=value    override a config value, as \`pulumi config set --path\` would
                       (e.g. --set app.port=8070, --set release.pin=v1.4.1)
+  --unset path        remove a config value, as \`pulumi config rm --path\` would (before the --sets)
   --json              print {"resources":[{"type","name","parent","inputs"}]}
 
 exit codes: 0 planned, 2 config errors (printed) or usage error`;
@@ -109,6 +113,31 @@ export function setPath(config: Record<string, unknown>, path: string, raw: stri
     }
     node = node[segment] as Record<string | number, unknown>;
   });
+}
+
+/**
+ * Removes the value at `path` from `config`, as `pulumi config rm --path` does; a path that holds
+ * nothing is left as it is (so is `pulumi config rm`'s). An emptied object stays (an empty object).
+ */
+export function unsetPath(config: Record<string, unknown>, path: string): void {
+  const segments = parsePath(path);
+  const first = segments[0];
+  if (typeof first !== "string") throw new UsageError(`--unset ${path}: must start with a key`);
+  const key = first.includes(":") ? first : `${NAMESPACE}:${first}`;
+  const rest = segments.slice(1);
+  if (rest.length === 0) {
+    delete config[key];
+    return;
+  }
+  let node: unknown = config[key];
+  for (const segment of rest.slice(0, -1)) {
+    if (node === null || typeof node !== "object") return;
+    node = (node as Record<string | number, unknown>)[segment];
+  }
+  if (node === null || typeof node !== "object") return;
+  const last = rest[rest.length - 1];
+  if (Array.isArray(node) && typeof last === "number") node.splice(last, 1);
+  else delete (node as Record<string | number, unknown>)[last];
 }
 
 /** The stack file's `config:` as the Pulumi engine hands it to a program: text, JSON for objects. */
@@ -294,6 +323,7 @@ const FLOW = [
   "container",
   "verify",
   "health",
+  "report",
 ];
 
 function flowRank(resource: Recorded, parent: Recorded | undefined): number {
@@ -320,10 +350,14 @@ function human(run: MockRun, header: string[], outputs: Record<string, unknown>)
           (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
       );
   };
+  const nameOf = new Map(run.resources.map((r) => [r.urn, r.name]));
   const visit = (resource: Recorded, depth: number) => {
     const pad = "  ".repeat(depth);
     out.push(`${pad}${resource.name}  [${resource.type}]`);
     for (const line of details(resource)) out.push(indent(line, `${pad}    `));
+    // What the engine makes it wait for: `dependsOn` and the resources whose outputs it takes.
+    const waits = resource.dependencies.map((urn) => nameOf.get(urn) ?? urn).sort();
+    if (resource.custom && waits.length > 0) out.push(`${pad}    waits:    ${waits.join(", ")}`);
     for (const child of children(resource.urn)) visit(child, depth + 1);
   };
   for (const root of run.resources.filter((r) => r.parentUrn === "")) visit(root, 0);
@@ -368,12 +402,17 @@ export interface PlannedConfig {
  *
  * @throws UsageError for a malformed `--set`.
  */
-export function loadStackConfig(stack: string, sets: readonly string[] = []): PlannedConfig {
+export function loadStackConfig(
+  stack: string,
+  sets: readonly string[] = [],
+  unsets: readonly string[] = [],
+): PlannedConfig {
   const file = join(ROOT, `Pulumi.${stack}.yaml`);
   const document = (parse(readFileSync(file, "utf8")) ?? {}) as {
     config?: Record<string, unknown>;
   };
   const config: Record<string, unknown> = { ...(document.config ?? {}) };
+  for (const path of unsets) unsetPath(config, path);
   for (const assignment of sets) {
     const eq = assignment.indexOf("=");
     if (eq <= 0) throw new UsageError(`--set ${assignment}: expected path=value`);
@@ -390,13 +429,14 @@ export function loadStackConfig(stack: string, sets: readonly string[] = []): Pl
 // ---- main ----------------------------------------------------------------------------------------
 
 export async function main(argv: string[]): Promise<number> {
-  let values: { stack?: string; set?: string[]; json?: boolean; help?: boolean };
+  let values: { stack?: string; set?: string[]; unset?: string[]; json?: boolean; help?: boolean };
   try {
     values = parseArgs({
       args: argv,
       options: {
         stack: { type: "string", short: "s" },
         set: { type: "string", multiple: true },
+        unset: { type: "string", multiple: true },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -422,7 +462,7 @@ export async function main(argv: string[]): Promise<number> {
 
   let offline: PlannedConfig;
   try {
-    offline = loadStackConfig(stack, values.set ?? []);
+    offline = loadStackConfig(stack, values.set ?? [], values.unset ?? []);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`usage error: ${err.message}\n\n${USAGE}\n`);

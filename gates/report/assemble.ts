@@ -79,7 +79,18 @@ export function rollbackCommand(previous: string, stack: string | undefined): st
 export interface AssembleOptions {
   /** The rollback target, overriding release.json's `previous` (`--previous`). */
   previous?: string;
+  /**
+   * Every gate the release needs ran and passed before the report (`--gated`: the pipeline runs it
+   * after the verification, and the push carried every gate's verdict). A needed gate with no result
+   * then passed in an earlier run and was not re-run: a gate command runs again only when what it
+   * checks changes. It is listed as skipped with that reason, not as a blocker.
+   */
+  gated?: boolean;
 }
+
+/** Why a needed gate has no result in a `gated` report. */
+export const NOT_RE_RUN =
+  "not re-run: nothing it checks changed since it passed in an earlier pulumi up";
 
 export function assembleReport(input: ReportInput, options: AssembleOptions = {}): ReleaseReport {
   const release = input.release;
@@ -113,6 +124,9 @@ export function assembleReport(input: ReportInput, options: AssembleOptions = {}
     } else if (skipped[gate] !== undefined) {
       seen.add(gate);
       rows.push({ gate, status: "skipped", summary: skipped[gate] });
+    } else if (options.gated === true) {
+      seen.add(gate);
+      rows.push({ gate, status: "skipped", summary: NOT_RE_RUN });
     } else {
       seen.add(gate);
       const message = `not run: the release needs it and it left no ${gate}.json`;
@@ -202,5 +216,6 @@ export function summarize(report: ReleaseReport): ReportSummary {
     ...optional("digest", report.digest),
     ...optional("previous", report.previous),
     blockers: report.blockers.map((b) => `${b.code} ${b.gate}: ${b.message}`),
+    blockerCodes: report.blockers.map((b) => b.code),
   };
 }

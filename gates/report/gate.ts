@@ -1,12 +1,13 @@
 import { mkdir, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
-import type { Gate } from "../gate";
+import { dirname, join } from "node:path";
+import type { Gate, GateFlags } from "../gate";
 import { block, Finding, GateError, GateResult, pass, UsageError, warn } from "../result";
 import { assembleReport, summarize } from "./assemble";
 
 import { readResultsDir } from "./inputs";
 import { renderMarkdown } from "./markdown";
 import type { ReleaseReport } from "./model";
+import { parseSkipped, releaseInfoOf, serializeReleaseInfo, type ReleaseInfo } from "./release";
 
 /**
  * The report gate's verdict: pass when READY, block with the first blocker's code when not.
@@ -77,11 +78,62 @@ function optionalString(value: unknown, flag: string): string | undefined {
   return value.trim();
 }
 
+/** The flags that describe the release; any of them makes the gate write release.json. */
+const RELEASE_FLAGS = ["version", "mode", "stack", "image", "digest", "base", "skipped"] as const;
+
+/**
+ * release.json from the flags, or undefined when none of them is given. `--version` is required
+ * with any of them; `--previous` is recorded too. Bad values are usage errors naming the flag.
+ */
+export function releaseInfoFromFlags(
+  flags: GateFlags,
+  previous: string | undefined,
+): ReleaseInfo | undefined {
+  if (!RELEASE_FLAGS.some((name) => flags[name] !== undefined)) return undefined;
+  const version = optionalString(flags.version, "version");
+  if (version === undefined) {
+    throw new UsageError(
+      "--version is required with --mode, --stack, --image, --digest, --base or --skipped (they write release.json)",
+    );
+  }
+  const skippedPairs = (flags.skipped as string[] | undefined) ?? [];
+  const skipped = parseSkipped(skippedPairs);
+  if (!skipped.ok) throw new UsageError(`--skipped ${skipped.problems.join("; ")}`);
+  const parsed = releaseInfoOf({
+    version,
+    mode: optionalString(flags.mode, "mode"),
+    stack: optionalString(flags.stack, "stack"),
+    image: optionalString(flags.image, "image"),
+    digest: optionalString(flags.digest, "digest"),
+    baseImage: optionalString(flags.base, "base"),
+    previous,
+    skipped: skippedPairs.length === 0 ? undefined : skipped.skipped,
+  });
+  if (!parsed.ok) {
+    const flagOf = (problem: string) =>
+      problem.replace(/^baseImage:/, "base:").replace(/^(\w+):/, "--$1:");
+    throw new UsageError(parsed.problems.map(flagOf).join("; "));
+  }
+  return parsed.info;
+}
+
+async function writeReleaseInfo(dir: string, info: ReleaseInfo): Promise<void> {
+  const file = join(dir, "release.json");
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(file, serializeReleaseInfo(info));
+  } catch (err) {
+    throw new GateError("REPORT_INPUT_INVALID", `cannot write ${file}`, [(err as Error).message]);
+  }
+}
+
 /**
  * `report`: assembles one release's gate results (`--from DIR`: `<gate>.json` files, `<gate>.skipped`
  * markers, release.json) into the release report people read. Without `--out`, the Markdown goes to
  * stdout; `--print-summary` prints the short JSON summary there instead (what the pipeline exports as
- * stack outputs).
+ * stack outputs). With `--version` (and the other release flags) it first writes release.json into
+ * `--from`: how the pipeline records what it knows of the release (the image, its digest, the base,
+ * the gates disabled by configuration) without a shell writing JSON.
  */
 const gate: Gate = {
   name: "report",
@@ -92,6 +144,16 @@ const gate: Gate = {
     "--previous TAG      the rollback target (default: release.json's previous)",
     "--print-summary     print the one-line JSON summary on stdout (for stack outputs)",
     "--advisory          NOT READY warns (exit 0) instead of blocking: the report is informational",
+    "--gated             every needed gate ran and passed before (the pipeline, after verifying): a",
+    "                    gate with no result was not re-run (nothing it checks changed), not a blocker",
+    "release.json (written into --from when --version is given; --previous is recorded too):",
+    "--version TAG       the release's version, or the rollback's pin",
+    "--mode MODE         release (default) or rollback",
+    "--stack NAME        the stack (names the rollback command)",
+    "--image REF         the image as people pull it (HOST/REPO:TAG)",
+    "--digest sha256:..  the pushed (or resolved) manifest digest",
+    "--base REF          the base image as pinned",
+    "--skipped G=REASON  a gate disabled by configuration (repeatable)",
   ],
   options: {
     from: { type: "string" },
@@ -99,14 +161,27 @@ const gate: Gate = {
     previous: { type: "string" },
     "print-summary": { type: "boolean" },
     advisory: { type: "boolean" },
+    gated: { type: "boolean" },
+    version: { type: "string" },
+    mode: { type: "string" },
+    stack: { type: "string" },
+    image: { type: "string" },
+    digest: { type: "string" },
+    base: { type: "string" },
+    skipped: { type: "string", multiple: true },
   },
   async run(flags) {
     const from = optionalString(flags.from, "from");
     if (from === undefined) throw new UsageError("--from DIR is required");
     const out = optionalString(flags.out, "out");
     const previous = optionalString(flags.previous, "previous");
+    const info = releaseInfoFromFlags(flags, previous);
+    if (info !== undefined) await writeReleaseInfo(from, info);
     const input = await readResultsDir(from);
-    const report = assembleReport(input, previous === undefined ? {} : { previous });
+    const report = assembleReport(input, {
+      ...(previous === undefined ? {} : { previous }),
+      ...(flags.gated === true ? { gated: true } : {}),
+    });
     const markdown = renderMarkdown(report);
     if (out !== undefined) {
       try {

@@ -161,4 +161,6 @@ export interface ReportSummary {
   previous?: string;
   /** `CODE gate: message`, in pipeline order. */
   blockers: string[];
+  /** The blockers' codes, in the same order. */
+  blockerCodes: ErrorCode[];
 }

@@ -150,3 +150,39 @@ export function serializeReleaseInfo(info: ReleaseInfo): string {
   }
   return JSON.stringify(ordered, null, 2) + "\n";
 }
+
+/**
+ * `gate=reason` pairs (the report gate's `--skipped`) → `{ gate: reason }`. Returns the problems
+ * instead of throwing: the caller names the flag.
+ */
+export function parseSkipped(
+  pairs: readonly string[],
+): { ok: true; skipped: Record<string, string> } | { ok: false; problems: string[] } {
+  const skipped: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    const gate = eq < 0 ? "" : pair.slice(0, eq).trim();
+    const reason = eq < 0 ? "" : pair.slice(eq + 1).trim();
+    if (!/^[a-z][a-z0-9-]*$/.test(gate) || reason === "") {
+      problems.push(`"${pair}": expected gate=reason, e.g. test='tests.enabled is false'`);
+    } else if (skipped[gate] !== undefined) {
+      problems.push(`"${pair}": ${gate} is listed twice`);
+    } else {
+      skipped[gate] = reason;
+    }
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, skipped };
+}
+
+/**
+ * The release.json a caller describes field by field (the report gate's flags), checked by the very
+ * parser that reads the file back, so what is written is always readable.
+ */
+export function releaseInfoOf(
+  fields: Partial<Record<keyof ReleaseInfo, unknown>>,
+): { ok: true; info: ReleaseInfo } | { ok: false; problems: string[] } {
+  const value: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(fields)) if (v !== undefined) value[key] = v;
+  return parseReleaseInfo(JSON.stringify(value));
+}

@@ -38,23 +38,16 @@ export function checkRunPrefix(image: string, name: string): string[] {
   ];
 }
 
-/** The version command, a shell command line run with `sh -c`. */
-export function versionArgs(image: string, name: string, cmd: string): string[] {
-  return [...checkRunPrefix(image, name), "-c", cmd];
-}
-
 export const PATHS_DONE = "SLIPWAY-PATHS-DONE";
 export const PATH_MISSING = "SLIPWAY-MISSING ";
-
-/** Paths are passed as arguments (`"$@"`), never spliced into the script: no quoting issue. */
-const PATHS_SCRIPT = `for p in "$@"; do [ -e "$p" ] || printf '${PATH_MISSING}%s\\n' "$p"; done; echo ${PATHS_DONE}`;
-
-export function pathsArgs(image: string, name: string, paths: readonly string[]): string[] {
-  return [...checkRunPrefix(image, name), "-c", PATHS_SCRIPT, "slipway-paths", ...paths];
-}
-
+/** Prefixes each line the version command printed (stdout and stderr, in order). */
+export const VERSION_LINE = "SLIPWAY-VERSION ";
+/** `SLIPWAY-VERSION-EXIT <code>`: the version command's own exit code, once it has finished. */
+export const VERSION_EXIT = "SLIPWAY-VERSION-EXIT ";
 export const IMPORT_MARK = "SLIPWAY-IMPORT ";
 export const NO_PYTHON = "SLIPWAY-NO-PYTHON";
+/** `SLIPWAY-IMPORTS-EXIT <code>`: the import interpreter's exit code (127 without python). */
+export const IMPORTS_EXIT = "SLIPWAY-IMPORTS-EXIT ";
 
 /**
  * Tries every module in one interpreter, reporting each as a JSON line (so one failure does not hide
@@ -73,11 +66,91 @@ export const IMPORTS_PY = [
   "    sys.stdout.flush()",
 ].join("\n");
 
-/** Finds python3 (or python) on the image's PATH and runs {@link IMPORTS_PY} (passed as `$0`). */
-const IMPORTS_SH = `p=$(command -v python3 || command -v python) || { echo ${NO_PYTHON}; exit 127; }; exec "$p" -c "$0" "$@"`;
+/** What the one check container checks; a part that is not asked for is left out of the script. */
+export interface ChecksSpec {
+  versionCmd?: string;
+  paths: readonly string[];
+  imports: readonly string[];
+}
 
-export function importsArgs(image: string, name: string, modules: readonly string[]): string[] {
-  return [...checkRunPrefix(image, name), "-c", IMPORTS_SH, IMPORTS_PY, ...modules];
+/** True when the spec asks for anything the check container must run. */
+export function needsChecksRun(spec: ChecksSpec): boolean {
+  return spec.versionCmd !== undefined || spec.paths.length > 0 || spec.imports.length > 0;
+}
+
+/**
+ * The script of the one check container, for `sh -c SCRIPT slipway-smoke ARGS...`. Every value (the
+ * version command, the Python code, the paths, the modules) is an argument, never spliced into the
+ * script: no quoting issue. Arguments, in order, each only when its check is asked: the version command,
+ * {@link IMPORTS_PY}, the number of paths followed by the paths, the modules.
+ *
+ * 1. paths: `[ -e ]` on each (shell builtins, instant), one `SLIPWAY-MISSING` line per missing path,
+ *    then `SLIPWAY-PATHS-DONE`;
+ * 2. the version command, in the background (`sh -c CMD 2>&1`, exactly as it ran alone): each line it
+ *    prints prefixed `SLIPWAY-VERSION `, then `SLIPWAY-VERSION-EXIT <its exit code>` (read through fd 3,
+ *    so that the code is the command's, not the prefixing loop's: POSIX sh has no pipefail);
+ * 3. meanwhile the imports: python3 (else python) runs {@link IMPORTS_PY}, then
+ *    `SLIPWAY-IMPORTS-EXIT <code>`; no python at all prints `SLIPWAY-NO-PYTHON`, code 127;
+ * 4. `wait` for the version command.
+ *
+ * The version command and the imports run side by side so that one that hangs does not keep the other
+ * from reporting: when the container is stopped at its timeout, whatever finished has printed its end
+ * line, and only the check without one counts as not finished (as when each had its own container).
+ */
+export function checksScript(spec: ChecksSpec): string {
+  const version = spec.versionCmd !== undefined;
+  const imports = spec.imports.length > 0;
+  const paths = spec.paths.length > 0;
+  return [
+    ...(version ? ["v=$1; shift"] : []),
+    ...(imports ? ["py=$1; shift"] : []),
+    ...(paths
+      ? [
+          "n=$1; shift; i=0",
+          'for p in "$@"; do',
+          '  [ "$i" -lt "$n" ] || break; i=$((i + 1))',
+          `  [ -e "$p" ] || printf '${PATH_MISSING}%s\\n' "$p"`,
+          "done",
+          `echo ${PATHS_DONE}`,
+          'shift "$n"',
+        ]
+      : []),
+    ...(version
+      ? [
+          "(",
+          "  exec 4>&1",
+          '  c=$( { { sh -c "$v" 2>&1 3>&- 4>&-; echo $? >&3; } |',
+          `    while IFS= read -r l || [ -n "$l" ]; do printf '${VERSION_LINE}%s\\n' "$l"; done >&4 3>&-; } 3>&1 )`,
+          `  echo "${VERSION_EXIT}$c"`,
+          ") &",
+        ]
+      : []),
+    ...(imports
+      ? [
+          "if p=$(command -v python3 || command -v python); then",
+          '  "$p" -c "$py" "$@"; c=$?',
+          `else echo ${NO_PYTHON}; c=127; fi`,
+          `echo "${IMPORTS_EXIT}$c"`,
+        ]
+      : []),
+    "wait",
+  ].join("\n");
+}
+
+/** The arguments after `sh -c SCRIPT`: `$0` then the values, in the order {@link checksScript} reads them. */
+export function checksScriptArgs(spec: ChecksSpec): string[] {
+  return [
+    "slipway-smoke",
+    ...(spec.versionCmd !== undefined ? [spec.versionCmd] : []),
+    ...(spec.imports.length > 0 ? [IMPORTS_PY] : []),
+    ...(spec.paths.length > 0 ? [String(spec.paths.length), ...spec.paths] : []),
+    ...spec.imports,
+  ];
+}
+
+/** The one check container: version, paths and imports in a single `docker run`. */
+export function checksArgs(image: string, name: string, spec: ChecksSpec): string[] {
+  return [...checkRunPrefix(image, name), "-c", checksScript(spec), ...checksScriptArgs(spec)];
 }
 
 /**

@@ -1,6 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { DockerResult, describeFailure, runDocker } from "../docker";
-import { attemptLine, Clock, poll, realClock } from "../health/poll";
+import {
+  Attempt,
+  attemptLine,
+  Clock,
+  poll,
+  PollDeps,
+  PollOutcome,
+  realClock,
+} from "../health/poll";
 import { formatMs } from "../testing/flags";
 import { tailLines } from "../testing/text";
 import { bootArgs, logsArgs, portArgs, removeArgs, stateArgs } from "./args";
@@ -21,7 +29,10 @@ export interface BootSpec {
   /** Path polled on the published port, e.g. `/web/health`. */
   healthPath: string;
   timeoutMs: number;
-  /** Pause between health requests: short, the point is to see the app up as soon as it is. */
+  /**
+   * Pause between health requests. Default: {@link pollPhases} (100 ms for the first 3 s, then 250 ms):
+   * the point is to see the app up as soon as it is.
+   */
   intervalMs?: number;
   requestTimeoutMs?: number;
 }
@@ -33,6 +44,90 @@ export interface BootDeps {
 }
 
 const LOG_LINES = 50;
+
+/** The first seconds of a boot are polled often: an app that starts fast is seen up at once. */
+export const FAST_POLL = { forMs: 3000, intervalMs: 100 };
+/** After that, each failed attempt (which also costs a `docker inspect`) is followed by this pause. */
+export const SLOW_POLL_INTERVAL_MS = 250;
+
+/** A stretch of the poll: until `untilMs` after the first request, one request every `intervalMs`. */
+export interface PollPhase {
+  untilMs: number;
+  intervalMs: number;
+}
+
+/**
+ * The poll's phases for a boot budget: {@link FAST_POLL} then {@link SLOW_POLL_INTERVAL_MS} up to the
+ * budget; one phase when the budget is that short, or when the caller imposes an interval.
+ */
+export function pollPhases(timeoutMs: number, intervalMs?: number): PollPhase[] {
+  if (intervalMs !== undefined) return [{ untilMs: timeoutMs, intervalMs }];
+  if (timeoutMs <= FAST_POLL.forMs) {
+    return [{ untilMs: timeoutMs, intervalMs: FAST_POLL.intervalMs }];
+  }
+  return [
+    { untilMs: FAST_POLL.forMs, intervalMs: FAST_POLL.intervalMs },
+    { untilMs: timeoutMs, intervalMs: SLOW_POLL_INTERVAL_MS },
+  ];
+}
+
+/** An attempt of a later phase, numbered and timed from the start of the whole poll. */
+function shifted(a: Attempt, attemptsBefore: number, offsetMs: number): Attempt {
+  return { ...a, n: a.n + attemptsBefore, atMs: a.atMs + offsetMs };
+}
+
+/** One outcome for two successive phases (`next` started `offsetMs` after `first`). */
+export function joinOutcomes(first: PollOutcome, next: PollOutcome, offsetMs: number): PollOutcome {
+  const seen = first.seen.map((s) => ({ ...s }));
+  for (const s of next.seen) {
+    const known = seen.find((x) => x.problem === s.problem);
+    if (known === undefined) seen.push({ ...s });
+    else known.count += s.count;
+  }
+  const last = next.last === undefined ? first.last : shifted(next.last, first.attempts, offsetMs);
+  return {
+    ok: next.ok,
+    attempts: first.attempts + next.attempts,
+    elapsedMs: offsetMs + next.elapsedMs,
+    ...(last === undefined ? {} : { last }),
+    ...(next.stopped === undefined ? {} : { stopped: next.stopped }),
+    seen,
+  };
+}
+
+/** `poll` over successive phases: the next phase starts only when one ends without an answer or a stop. */
+export async function pollInPhases(
+  phases: PollPhase[],
+  spec: { url: string; requestTimeoutMs: number },
+  deps: PollDeps & { clock: Clock },
+): Promise<PollOutcome> {
+  const start = deps.clock.now();
+  let outcome: PollOutcome | undefined;
+  for (const phase of phases) {
+    const offsetMs = deps.clock.now() - start;
+    const left = phase.untilMs - offsetMs;
+    if (outcome !== undefined && (outcome.ok || outcome.stopped !== undefined || left <= 0)) break;
+    const before = outcome?.attempts ?? 0;
+    const next = await poll(
+      {
+        url: spec.url,
+        timeoutMs: Math.max(1, left),
+        intervalMs: phase.intervalMs,
+        requestTimeoutMs: spec.requestTimeoutMs,
+      },
+      {
+        ...deps,
+        ...(deps.onAttempt === undefined
+          ? {}
+          : { onAttempt: (a: Attempt) => deps.onAttempt?.(shifted(a, before, offsetMs)) }),
+      },
+    );
+    outcome = outcome === undefined ? next : joinOutcomes(outcome, next, offsetMs);
+  }
+  // pollPhases never returns an empty list; the guard keeps the type honest.
+  if (outcome === undefined) throw new Error("no poll phase");
+  return outcome;
+}
 
 /**
  * Starts the exact image the way it will run (its own ENTRYPOINT/CMD), waits for its health path to
@@ -90,13 +185,9 @@ export async function boot(spec: BootSpec, deps: BootDeps): Promise<CheckResult>
     }
     const url = `http://127.0.0.1:${hostPort}${spec.healthPath}`;
     let lastState: ContainerState | undefined;
-    const outcome = await poll(
-      {
-        url,
-        timeoutMs: spec.timeoutMs,
-        intervalMs: spec.intervalMs ?? 250,
-        requestTimeoutMs: spec.requestTimeoutMs ?? 2000,
-      },
+    const outcome = await pollInPhases(
+      pollPhases(spec.timeoutMs, spec.intervalMs),
+      { url, requestTimeoutMs: spec.requestTimeoutMs ?? 2000 },
       {
         clock,
         onAttempt: (a) => deps.progress(`smoke: boot ${attemptLine(a)}`),

@@ -7,7 +7,8 @@ import { IMPORT_MARK, NO_PYTHON, PATH_MISSING, PATHS_DONE } from "./args";
 
 /**
  * The smoke gate's checks as pure functions over what docker printed. Each returns a `CheckResult`;
- * the gate runs them all and the first failing one (in flag order) decides the code.
+ * the gate runs them all and the first failing one, in the fixed order size, version, paths, imports,
+ * user, boot, decides the code.
  */
 
 export interface CheckResult {
@@ -133,6 +134,10 @@ export function describeLayer(layer: Layer): string {
   return layer.comment === "" ? "(no instruction recorded)" : `(${layer.comment})`;
 }
 
+/**
+ * The size verdict. The largest layers (when the history could be read) are findings either way, for
+ * the release report; a blocking result also lists them in its details, by instruction.
+ */
 export function checkSize(
   sizeBytes: number,
   maxBytes: number,
@@ -141,10 +146,15 @@ export function checkSize(
   top = 5,
 ): CheckResult {
   const figures = { sizeBytes, maxSizeBytes: maxBytes };
-  if (sizeBytes <= maxBytes) {
-    return ok("size", `size ${formatSize(sizeBytes)} within ${maxText}`, { figures });
-  }
   const largest = [...layers].sort((a, b) => b.sizeBytes - a.sizeBytes).slice(0, top);
+  const findings = largest.map((l) => ({
+    layer: l.id,
+    sizeBytes: l.sizeBytes,
+    createdBy: clip(l.createdBy, 300),
+  }));
+  if (sizeBytes <= maxBytes) {
+    return ok("size", `size ${formatSize(sizeBytes)} within ${maxText}`, { figures, findings });
+  }
   return fail(
     "size",
     "IMAGE_SIZE_EXCEEDED",
@@ -160,11 +170,7 @@ export function checkSize(
                 (l) => `${formatSize(l.sizeBytes).padStart(9)}  ${clip(describeLayer(l), 140)}`,
               ),
             ],
-      findings: largest.map((l) => ({
-        layer: l.id,
-        sizeBytes: l.sizeBytes,
-        createdBy: clip(l.createdBy, 300),
-      })),
+      findings,
     },
   );
 }

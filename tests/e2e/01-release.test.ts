@@ -17,7 +17,8 @@ import {
 import { registryContent } from "./harness/registryView";
 import { sh } from "./harness/shell";
 import { changedCopy, repoKey, suite } from "./harness/suite";
-import { healthGateCommand } from "../../gates/commands";
+import { healthGateCommand, localImageRef, smokeGateCommand } from "../../gates/commands";
+import { reportOutputOf } from "../../gates/report/summary";
 
 /** Every step of a normal release to the local target (see harness/pipeline.ts). */
 const RELEASE_STEPS: StepName[] = [
@@ -31,10 +32,10 @@ const RELEASE_STEPS: StepName[] = [
   "scan",
   "tag-guard",
   "push",
-  "digest",
   "push-latest",
   "deploy",
   "verify",
+  "report",
 ];
 
 const GREETING_V1 = "Hello from Slipway";
@@ -62,6 +63,11 @@ async function greeting(): Promise<string> {
   return ((await response.json()) as { greeting: string }).greeting;
 }
 
+/** The release report the pipeline wrote last: its summary line (the stack output `releaseReport`). */
+function reportVerdict(run: Run): string {
+  return reportOutputOf(stepOf(run, "report").stdout, "report.md").verdict;
+}
+
 async function skopeoDigest(ref: string): Promise<string> {
   const result = await sh(
     `skopeo inspect --tls-verify=false --format '{{.Digest}}' docker://${ref}`,
@@ -75,7 +81,7 @@ describe("a release on a real Docker engine and registry (Odoo-shaped app)", fun
   let firstDigest = "";
   let secondDigest = "";
 
-  it("passes preflight, base drift and lint, builds both targets, passes the test, smoke (boot + health) and scan gates (scan: a real Trivy report, Trivy cannot run here), pushes version and latest, runs the release by digest and verifies its health", async function () {
+  it("passes preflight, base drift and lint, builds both targets, passes the test, smoke (boot + health) and scan gates (scan: a real Trivy report, Trivy cannot run here), pushes version and latest, runs the release by digest, verifies its health and reports it READY", async function () {
     first = await release({
       app: ODOO,
       version: "1.0.0",
@@ -104,21 +110,48 @@ describe("a release on a real Docker engine and registry (Odoo-shaped app)", fun
     // The test gate read coverage from coverage's JSON: the sample is at 100 %.
     assert.match(stepOf(first, "test").output, /100(\.0+)?\s*%/);
 
-    // Pushed: version and latest, both the digest the pipeline resolved; skopeo agrees.
+    // Pushed: version and latest. The digest the pipeline deploys is the one `docker push` printed;
+    // the registry's API (manifest HEAD) and skopeo both say the tags hold exactly that manifest.
     firstDigest = first.digest ?? "";
     assert.match(firstDigest, /^sha256:[a-f0-9]{64}$/);
+    assert.ok(
+      stepOf(first, "push").stdout.includes(`1.0.0: digest: ${firstDigest} size: `),
+      "the digest comes from the push's own output",
+    );
     const content = await registryContent(OPEN_REGISTRY);
     assert.deepEqual(content[repoKey(ODOO)], { "1.0.0": firstDigest, latest: firstDigest });
     assert.equal(
       await skopeoDigest(`${repositoryOf(suite.openRegistry, ODOO)}:1.0.0`),
       firstDigest,
     );
+    assert.equal(reportVerdict(first), "READY");
 
     // Running by digest, never by tag, and serving.
     const state = await containerState(containerName(ODOO));
     assert.ok(state?.running, "the release container runs");
     assert.equal(state.image, `${repositoryOf(suite.openRegistry, ODOO)}@${firstDigest}`);
     assert.equal(await greeting(), GREETING_V1);
+  });
+
+  it("ships the system packages SOP step 2 installs (wkhtmltopdf, postgresql-client): the smoke gate's version check on the released image", async function () {
+    assert.ok(firstDigest, "needs the first release");
+    const image = localImageRef(ODOO.name, "1.0.0", "runtime");
+    for (const [command, expected] of [
+      ["wkhtmltopdf --version", "wkhtmltopdf 0.12.6"],
+      ["psql --version", "psql (PostgreSQL) 15"],
+    ]) {
+      const smoke = await sh(
+        smokeGateCommand({
+          reportDir: suite.workDir,
+          image,
+          versionCommand: command,
+          expectVersion: expected,
+        }),
+      );
+      assert.equal(smoke.exitCode, 0, smoke.output);
+      assert.match(smoke.firstLine, /^PASS smoke/);
+      assert.ok(smoke.output.includes(expected), smoke.output);
+    }
   });
 
   it("releases a one-file change as a second version: cached layers reused, the first version untouched", async function () {
@@ -166,7 +199,8 @@ describe("a release on a real Docker engine and registry (Odoo-shaped app)", fun
       reportRoot: suite.workDir,
     });
     console.log(`      rollback: ${timeline(back)}`);
-    assertPassed(back, ["resolve", "retag", "deploy", "verify"]);
+    assertPassed(back, ["resolve", "retag", "deploy", "verify", "report"]);
+    assert.equal(reportVerdict(back), "READY");
     assert.equal(back.digest, firstDigest, "the pin resolves to the first release's digest");
     assert.deepEqual((await registryContent(OPEN_REGISTRY))[repoKey(ODOO)], {
       "1.0.0": firstDigest,

@@ -1,17 +1,19 @@
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import "./harness/hooks";
 import {
   buildSpec,
   dockerBuildCommand,
   dockerPushCommands,
   localContainerSpec,
-  resolvePinCommand,
   shellQuote,
 } from "../../gates/commands";
+import { reportOutputOf } from "../../gates/report/summary";
 import { DOCKER, OPEN_REGISTRY, PROJECT_ROOT } from "./harness/environment";
+import { TRIVY_CLEAN } from "./harness/fixtures";
 import {
+  pushTarget,
   replaceContainer,
   runGraph,
   sequence,
@@ -30,7 +32,8 @@ import { suite } from "./harness/suite";
  * register. Here the gate commands it registered run VERBATIM; the provider resources (docker-build
  * `Image`, `docker.Tag` + `RegistryImage`, `docker.Container`) run as the builders' docker renderings
  * of the very inputs the plan shows. Only what the engine would fill in at `up` is substituted: the
- * pushed digest, where the mock runtime prints a placeholder.
+ * pushed digest, where the mock runtime prints a placeholder. Trivy cannot run here, so the stack's
+ * scan of the image is swapped for a real Trivy report file (`scan.report`), as the stack file says.
  */
 
 interface Planned {
@@ -40,9 +43,12 @@ interface Planned {
 }
 
 async function plan(sets: Record<string, string | number>): Promise<Planned[]> {
-  const flags = Object.entries(sets)
-    .map(([key, value]) => `--set ${shellQuote(`${key}=${value}`)}`)
-    .join(" ");
+  const flags = [
+    // No Trivy here: the scan gate judges a real Trivy report instead of scanning the image.
+    "--unset scan.trivyImage",
+    `--set ${shellQuote(`scan.report=${relative(PROJECT_ROOT, TRIVY_CLEAN)}`)}`,
+    ...Object.entries(sets).map(([key, value]) => `--set ${shellQuote(`${key}=${value}`)}`),
+  ].join(" ");
   const result = await sh(`npm run --silent plan -- --stack local --json ${flags}`);
   assert.equal(result.exitCode, 0, result.output);
   return (JSON.parse(result.stdout) as { resources: Planned[] }).resources;
@@ -61,6 +67,14 @@ function createOf(resources: Planned[], suffix: string): string {
 }
 
 const PLACEHOLDER = /sha256:[a-f0-9]{64}/;
+
+/** The report command as registered, with the engine's substitution of the deployed digest. */
+function reportWith(resources: Planned[], digest: string): string {
+  const command = createOf(resources, "report-run");
+  const withDigest = command.replace(/--digest sha256:[a-f0-9]{64}/, `--digest ${digest}`);
+  assert.notEqual(withDigest, command, `the report command names no digest: ${command}`);
+  return withDigest;
+}
 
 /**
  * The planned `docker.Container`, run as the builders render it: the plan's name, ports and health
@@ -142,7 +156,8 @@ describe("the local stack's plan (Pulumi.local.yaml), run for real", function ()
       assert.deepEqual(spec.tags, inputs.tags, "the builders name the image as the plan does");
       return {
         name,
-        after: ["preflight", "lint"],
+        // The builds wait for the preflight only; lint and base drift gate the push.
+        after: ["preflight"],
         run: () => sh(dockerBuildCommand(spec, DOCKER)),
       };
     };
@@ -163,34 +178,26 @@ describe("the local stack's plan (Pulumi.local.yaml), run for real", function ()
         verbatim("test", "test-run", ["build-builder"]),
         verbatim("smoke", "smoke-run", ["build-runtime"]),
         verbatim("scan", "scan-run", ["build-runtime"]),
-        verbatim("tag-guard", "publish-tag-guard", ["base", "test", "smoke", "scan"]),
+        verbatim("tag-guard", "publish-tag-guard", ["lint", "base", "test", "smoke", "scan"]),
         {
+          // RegistryImage: the push, and the digest the engine gets for it (sha256Digest).
           name: "push",
           after: ["tag-guard"],
           run: () =>
-            sequence(
+            pushTarget(
               dockerPushCommands(
                 { source: versionTag.sourceImage, targets: [versionTag.targetImage] },
                 DOCKER,
               ),
               {},
+              (pushed) => {
+                digest = pushed;
+              },
             ),
         },
         {
-          // What RegistryImage.sha256Digest gives the engine: the digest the registry now holds.
-          name: "digest",
-          after: ["push"],
-          run: async () => {
-            const result = await sh(
-              resolvePinCommand({ reportDir: suite.workDir, repository, ref: version }),
-            );
-            digest = result.stdout.trim();
-            return result;
-          },
-        },
-        {
           name: "push-latest",
-          after: ["digest"],
+          after: ["push"],
           run: () =>
             sequence(
               dockerPushCommands(
@@ -202,10 +209,11 @@ describe("the local stack's plan (Pulumi.local.yaml), run for real", function ()
         },
         {
           name: "deploy",
-          after: ["digest"],
+          after: ["push"],
           run: () => deployPlanned(resources, repository, digest),
         },
         verbatim("verify", "verify-health", ["deploy"]),
+        { name: "report", after: ["verify"], run: () => sh(reportWith(resources, digest)) },
       ],
       run,
     );
@@ -214,6 +222,8 @@ describe("the local stack's plan (Pulumi.local.yaml), run for real", function ()
     assert.equal(run.steps.length, 14);
     const content = await registryContent(OPEN_REGISTRY);
     assert.deepEqual(content[appName], { [version]: digest, latest: digest });
+    const report = run.steps.find((s) => s.step === "report");
+    assert.equal(reportOutputOf(report?.stdout ?? "", "report.md").verdict, "READY");
   });
 
   it("rolls back with release.pin: the program's resolve command finds the pinned digest, latest is re-pointed to it, the release redeployed and verified", async function () {
@@ -253,5 +263,8 @@ describe("the local stack's plan (Pulumi.local.yaml), run for real", function ()
     assert.equal(deployed.exitCode, 0, deployed.output);
     const verify = await sh(createOf(resources, "verify-health"));
     assert.equal(verify.exitCode, 0, verify.output);
+    const report = await sh(reportWith(resources, digest));
+    assert.equal(report.exitCode, 0, report.output);
+    assert.equal(reportOutputOf(report.stdout, "report.md").verdict, "READY");
   });
 });

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { main } from "../../gates/cli";
 import {
   baseDriftCommand,
   buildSpec,
@@ -15,6 +19,7 @@ import {
   preflightCommand,
   pushSpec,
   releaseReportDir,
+  reportCommand,
   resolvePinCommand,
   retagCommand,
   rollbackReportDir,
@@ -272,6 +277,87 @@ describe("gate command builders", () => {
         `--timeout 300 --interval 2 --request-timeout 5 --expect-status 200 --expect-body ok ` +
         `--json ${REPORT}/health.json`,
     );
+  });
+
+  it("builds the report command: release.json's fields, then the report beside the results", () => {
+    assert.equal(
+      reportCommand({
+        reportDir: REPORT,
+        release: {
+          version: "v1.4.2",
+          mode: "release",
+          stack: "dev",
+          image: "registry.digitalocean.com/acme/odoo:v1.4.2",
+          digest: DIGEST,
+          baseImage: `python:3.11-slim-bullseye@${DIGEST}`,
+          skipped: { test: "tests.enabled is false", scan: "scan.enabled is false" },
+        },
+        gated: true,
+        advisory: true,
+      }),
+      `${GATE_BIN} report --from ${REPORT} --version v1.4.2 --mode release --stack dev ` +
+        `--image registry.digitalocean.com/acme/odoo:v1.4.2 --digest ${DIGEST} ` +
+        `--base python:3.11-slim-bullseye@${DIGEST} ` +
+        `--skipped 'scan=scan.enabled is false' --skipped 'test=tests.enabled is false' ` +
+        `--gated --advisory --print-summary --out ${REPORT}/report.md --json ${REPORT}/report.json`,
+    );
+  });
+
+  it("makes a report command the report gate runs as is: release.json, report.md, the summary", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "slipway-report-cmd-"));
+    try {
+      const reportDir = join(dir, "v1.4.3");
+      cpSync(join(__dirname, "..", "fixtures", "release", "good"), reportDir, {
+        recursive: true,
+      });
+      rmSync(join(reportDir, "release.json"));
+      const line = reportCommand({
+        reportDir,
+        release: {
+          version: "v1.4.3",
+          mode: "release",
+          stack: "prod",
+          image: "registry.digitalocean.com/acme/odoo:v1.4.3",
+          digest: DIGEST,
+        },
+        gated: true,
+        advisory: true,
+      });
+      const [bin, ...argv] = shellWords(line);
+      assert.equal(bin, GATE_BIN);
+      const out: string[] = [];
+      const write = { out: process.stdout.write, err: process.stderr.write };
+      process.stdout.write = ((chunk: string) =>
+        out.push(chunk) > 0) as typeof process.stdout.write;
+      process.stderr.write = (() => true) as typeof process.stderr.write;
+      let code: number;
+      try {
+        code = await main(argv, { now: () => new Date(0), env: {}, progress: () => undefined });
+      } finally {
+        process.stdout.write = write.out;
+        process.stderr.write = write.err;
+      }
+      assert.equal(code, 0);
+      assert.deepEqual(JSON.parse(out.join("")), {
+        readiness: "READY",
+        version: "v1.4.3",
+        image: "registry.digitalocean.com/acme/odoo:v1.4.3",
+        digest: DIGEST,
+        blockers: [],
+        blockerCodes: [],
+      });
+      assert.match(readFileSync(join(reportDir, "release.json"), "utf8"), /"stack": "prod"/);
+      assert.match(
+        readFileSync(join(reportDir, "report.md"), "utf8"),
+        /^# Release report: v1\.4\.3/,
+      );
+      assert.equal(
+        (JSON.parse(readFileSync(join(reportDir, "report.json"), "utf8")) as { gate: string }).gate,
+        "report",
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("keeps one report directory per version, and no colon in a digest pin's directory", () => {

@@ -229,7 +229,11 @@ describe("config: dev and local", () => {
   });
 
   it("lets local judge a report file, skip alerts and run with no secrets", () => {
-    const config = parseReleaseConfig(rawConfig("local"), "local");
+    const raw = withValues(rawConfig("local"), {
+      "scan.trivyImage": undefined,
+      "scan.report": "tests/fixtures/trivy/sl-micro-rancher5.4.json",
+    });
+    const config = parseReleaseConfig(raw, "local");
     assert.equal(config.scan.report, "tests/fixtures/trivy/sl-micro-rancher5.4.json");
     assert.deepEqual(config.deploy.alerts.emails, []);
   });

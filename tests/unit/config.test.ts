@@ -80,7 +80,9 @@ describe("config: the committed stack files", () => {
     assert.equal(config.registry.server, "127.0.0.1:5000");
     assert.deepEqual(config.deploy.secretEnv, []);
     assert.deepEqual(config.deploy.alerts.slackChannels, []);
-    assert.ok(config.scan.report !== undefined);
+    // It scans its image for real (a trivy on PATH, else this pinned image): no fixture report.
+    assert.equal(config.scan.report, undefined);
+    assert.match(config.scan.trivyImage ?? "", /^aquasec\/trivy:[\w.]+@sha256:[a-f0-9]{64}$/);
   });
 
   it("declares no config defaults in Pulumi.yaml (the schema holds the only copy)", () => {

@@ -30,6 +30,11 @@ export interface Recorded {
   urn: string;
   /** The parent's URN ("" for a root resource). */
   parentUrn: string;
+  /**
+   * URNs of the resources it depends on, as the SDK sent them: `dependsOn` and the resources whose
+   * outputs its inputs carry.
+   */
+  dependencies: string[];
 }
 
 /** An invoke (data source call). */
@@ -53,10 +58,17 @@ export function fakeDigest(seed: string): string {
   return `sha256:${createHash("sha256").update(seed).digest("hex")}`;
 }
 
-/** What a mocked gate command prints: its digest for `resolve`, a pass line for the others. */
+/** What the mocked report gate prints: the `--print-summary` line of a READY release. */
+export const READY_SUMMARY = JSON.stringify({ readiness: "READY", blockers: [], blockerCodes: [] });
+
+/**
+ * What a mocked gate command prints: its digest for `resolve`, the summary line for `report`, a pass
+ * line for the others.
+ */
 export function defaultStdout(create: string): string {
   const resolve = / resolve --repository (\S+) --ref (\S+)/.exec(create);
   if (resolve !== null) return `${fakeDigest(`${resolve[1]}@${resolve[2]}`)}\n`;
+  if (/slipway-gate report /.test(create)) return `${READY_SUMMARY}\n`;
   const gate = /slipway-gate (\S+)/.exec(create);
   return `PASS ${gate?.[1] ?? "command"}\n`;
 }
@@ -274,6 +286,18 @@ export class MockRun {
   parentOf(resource: Recorded): Recorded | undefined {
     return this.resources.find((r) => r.urn === resource.parentUrn);
   }
+
+  /**
+   * Whether `resource` waits for `other`: `other`, or a component that holds it, is among the
+   * dependencies the SDK registered `resource` with.
+   */
+  dependsOn(resource: Recorded, other: Recorded): boolean {
+    const holders = new Set<string>();
+    for (let r: Recorded | undefined = other; r !== undefined; r = this.parentOf(r)) {
+      holders.add(r.urn);
+    }
+    return resource.dependencies.some((urn) => holders.has(urn));
+  }
 }
 
 /** The value of an Output (resolved under mocks). */
@@ -291,6 +315,7 @@ interface RegisterRequest {
   getType(): string;
   getName(): string;
   getParent(): string;
+  getDependenciesList(): string[];
 }
 
 interface MockMonitorLike {
@@ -345,6 +370,7 @@ export async function runUnderMocks<T>(
   const run = new MockRun();
   const commandStdout = options.commandStdout ?? defaultStdout;
   const parents = new Map<string, string>();
+  const dependencies = new Map<string, string[]>();
   const sentinels = [...MOCK_SECRETS, ...(options.secretValues ?? [])];
   await pulumi.runtime.setMocks(
     {
@@ -361,6 +387,7 @@ export async function runUnderMocks<T>(
           secretPaths,
           urn: "",
           parentUrn: parents.get(`${args.type}::${args.name}`) ?? "",
+          dependencies: [],
         });
         const failure = options.fail?.(args.type, args.name);
         if (failure !== undefined) throw new Error(failure);
@@ -382,6 +409,7 @@ export async function runUnderMocks<T>(
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, callback) => {
     parents.set(`${req.getType()}::${req.getName()}`, req.getParent());
+    dependencies.set(`${req.getType()}::${req.getName()}`, [...req.getDependenciesList()].sort());
     return register(req, callback);
   };
   pulumi.runtime.setAllConfig(options.config ?? {}, options.secretKeys ?? []);
@@ -419,6 +447,7 @@ export async function runUnderMocks<T>(
         (urn) => urn.endsWith(suffix) && urn.split("::")[2]?.split("$").pop() === resource.type,
       ) ?? "";
     resource.parentUrn = parents.get(`${resource.type}::${resource.name}`) ?? resource.parentUrn;
+    resource.dependencies = dependencies.get(`${resource.type}::${resource.name}`) ?? [];
   }
   if (failing) {
     // Forget the registrations that will never complete (the runtime would report them as leaked
@@ -601,6 +630,7 @@ export const T = {
   smokeGate: "slipway:gates:SmokeGate",
   scanGate: "slipway:gates:ScanGate",
   published: "slipway:registry:PublishedImage",
+  report: "slipway:report:ReleaseReport",
   rollback: "slipway:registry:RollbackTarget",
   deployment: "slipway:deploy:AppDeployment",
   verification: "slipway:deploy:Verification",

@@ -8,6 +8,7 @@ import {
   localContainerSpec,
   preflightCommand,
   releaseReportDir,
+  reportCommand,
   scanGateCommand,
   smokeGateCommand,
   tagGuardCommand,
@@ -84,6 +85,8 @@ function expectedRelease(env: Env): [string, string, string, string][] {
       : [deploy(T.app, "slipway-deploy-app")]),
     c(T.verification, "slipway-verify"),
     under(T.verification, "slipway-verify")(T.command, "slipway-verify-health"),
+    c(T.report, "slipway-report"),
+    under(T.report, "slipway-report")(T.command, "slipway-report-run"),
   ];
 }
 
@@ -248,6 +251,19 @@ for (const env of ["dev", "prod", "local"] as const) {
           timeout: 300,
           expectStatus: 200,
         }),
+        "slipway-report-run": reportCommand({
+          reportDir,
+          release: {
+            version,
+            mode: "release",
+            stack: env,
+            image: `${repository}:${version}`,
+            digest: String(outputs.imageDigest),
+            baseImage,
+          },
+          gated: true,
+          advisory: true,
+        }),
       };
       const commands = run.all(T.command);
       assert.deepEqual(commands.map((r) => r.name).sort(), Object.keys(expected).sort());
@@ -269,6 +285,54 @@ for (const env of ["dev", "prod", "local"] as const) {
           digestOf("slipway-runtime-image"),
         ]);
       }
+    });
+
+    it("builds after the preflight and the base pull only: lint and the drift check run beside the builds", () => {
+      const preflight = run.find(T.command, "slipway-checks-preflight");
+      const pull = run.find(T.remoteImage, "slipway-base-pull");
+      for (const name of ["slipway-builder-image", "slipway-runtime-image"]) {
+        const build = run.find(T.build, name);
+        assert.ok(run.dependsOn(build, preflight), `${name} waits for the preflight`);
+        assert.ok(run.dependsOn(build, pull), `${name} waits for the base pull`);
+        for (const beside of ["slipway-checks-lint", "slipway-base-drift"]) {
+          assert.ok(
+            !run.dependsOn(build, run.find(T.command, beside)),
+            `${name} does not wait for ${beside}`,
+          );
+        }
+      }
+    });
+
+    it("pushes only after every gate: the guard and both pushes depend on each of them", () => {
+      const gates = [
+        "slipway-checks-preflight",
+        "slipway-checks-lint",
+        "slipway-base-drift",
+        "slipway-test-run",
+        "slipway-smoke-run",
+        "slipway-scan-run",
+      ].map((name) => run.find(T.command, name));
+      const guard = run.find(T.command, "slipway-publish-tag-guard");
+      for (const gate of gates) {
+        assert.ok(run.dependsOn(guard, gate), `the tag guard waits for ${gate.name}`);
+      }
+      for (const name of ["slipway-publish-push-version", "slipway-publish-push-latest"]) {
+        const push = run.find(T.push, name);
+        assert.ok(run.dependsOn(push, guard), `${name} waits for the tag guard`);
+        for (const gate of gates) {
+          assert.ok(run.dependsOn(push, gate), `${name} waits for ${gate.name}`);
+        }
+      }
+    });
+
+    it("writes the release report last, after the verification, again for every new digest", () => {
+      const report = run.find(T.command, "slipway-report-run");
+      const health = run.find(T.command, "slipway-verify-health");
+      assert.ok(run.dependsOn(report, health), "the report waits for the verification");
+      assert.deepEqual(report.inputs.triggers, [outputs.imageDigest, verdict(health)]);
+      const create = String(report.inputs.create);
+      assert.match(create, / --gated --advisory --print-summary /);
+      assert.ok(create.endsWith(` --out ${reportDir}/report.md --json ${reportDir}/report.json`));
     });
 
     it("builds both stages from the pinned base, loaded locally, pushing nothing", () => {
@@ -447,8 +511,13 @@ for (const env of ["dev", "prod", "local"] as const) {
       }
     }
 
-    it("exports the release's refs, URLs and report directory", () => {
+    it("exports the release's refs, URLs, report directory and the report's summary", () => {
       assert.equal(outputs.mode, "release");
+      assert.deepEqual(outputs.releaseReport, {
+        verdict: "READY",
+        blockers: [],
+        report: `${reportDir}/report.md`,
+      });
       assert.equal(outputs.environment, env);
       assert.equal(outputs.releaseTag, version);
       assert.equal(outputs.repository, repository);
@@ -462,6 +531,7 @@ for (const env of ["dev", "prod", "local"] as const) {
 
 describe("a failed gate", () => {
   for (const gate of [
+    "slipway-checks-lint",
     "slipway-test-run",
     "slipway-smoke-run",
     "slipway-scan-run",
@@ -486,6 +556,43 @@ describe("a failed gate", () => {
       assert.ok(run.rejections.some((r) => r.includes(`${gate}: blocked`)));
     });
   }
+
+  it("still builds, tests, smoke-checks and scans when the lint fails: only the push is refused", async () => {
+    const { run } = await runStack("dev", stackConfig("dev"), {
+      fail: (_type, name) =>
+        name === "slipway-checks-lint" ? "DOCKERFILE_SYNTAX: blocked" : undefined,
+    });
+    for (const [type, name] of [
+      [T.build, "slipway-builder-image"],
+      [T.build, "slipway-runtime-image"],
+      [T.command, "slipway-test-run"],
+      [T.command, "slipway-smoke-run"],
+      [T.command, "slipway-scan-run"],
+    ]) {
+      assert.ok(run.get(type, name) !== undefined, `${name} runs beside the lint`);
+    }
+    assert.equal(run.get(T.command, "slipway-publish-tag-guard"), undefined);
+    assert.equal(run.all(T.push).length, 0);
+  });
+
+  it("builds nothing when the preflight fails (no Docker, not enough disk)", async () => {
+    const { run } = await runStack("dev", stackConfig("dev"), {
+      fail: (_type, name) =>
+        name === "slipway-checks-preflight" ? "DOCKER_UNAVAILABLE: blocked" : undefined,
+    });
+    assert.deepEqual(run.all(T.build), []);
+    assert.equal(run.all(T.push).length, 0);
+    assert.ok(run.get(T.command, "slipway-checks-lint") !== undefined, "the lint still runs");
+  });
+
+  it("writes no report when the verification fails (the release is not done)", async () => {
+    const { run } = await runStack("local", stackConfig("local"), {
+      fail: (_type, name) =>
+        name === "slipway-verify-health" ? "HEALTH_CHECK_FAIL: blocked" : undefined,
+    });
+    assert.ok(run.get(T.container, "slipway-deploy-container") !== undefined);
+    assert.equal(run.get(T.command, "slipway-report-run"), undefined);
+  });
 
   it("stops the release before the push when the tag guard finds the version taken (TAG_IMMUTABLE)", async () => {
     const { run } = await runStack("local", stackConfig("local"), {
@@ -519,6 +626,11 @@ describe("stack options", () => {
       "image",
       "tag-guard",
     ]);
+    // The report lists them as skipped, with the reason, not as blockers ("not run").
+    assert.match(
+      String(run.find(T.command, "slipway-report-run").inputs.create),
+      / --skipped 'scan=scan\.enabled is false' --skipped 'test=tests\.enabled is false' --gated /,
+    );
   });
 
   it("pushes no :latest when release.tagLatest is false", async () => {

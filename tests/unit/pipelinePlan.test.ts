@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { doctlAppSpec } from "../../components/appSpec";
-import { main, parsePath, setPath } from "../../scripts/plan";
+import { main, parsePath, setPath, unsetPath } from "../../scripts/plan";
 import { runStack, stackConfig } from "./harness";
 
 /** Runs the plan in-process, capturing what it prints. */
@@ -59,6 +59,7 @@ describe("npm run plan", () => {
         "slipway:registry:PublishedImage",
         "slipway:deploy:AppDeployment",
         "slipway:deploy:Verification",
+        "slipway:report:ReleaseReport",
       ]) {
         assert.ok(types.has(step), `the committed ${stack} stack registers ${step}`);
       }
@@ -93,6 +94,56 @@ describe("npm run plan", () => {
     assert.match(String(smoke?.inputs.create), / --port 8070 /);
     const container = resources.find((r) => r.name === "slipway-deploy-container");
     assert.deepEqual((container?.inputs.ports as { internal: number }[])[0].internal, 8070);
+  });
+
+  it("scans the local stack's image for real, with the pinned Trivy image, not a report file", async () => {
+    const { code, stdout } = await plan("--stack", "local", "--json");
+    assert.equal(code, 0);
+    const { resources } = JSON.parse(stdout) as { resources: PlannedResource[] };
+    const scan = String(resources.find((r) => r.name === "slipway-scan-run")?.inputs.create);
+    assert.match(
+      scan,
+      /^bin\/slipway-gate scan --image slipway\/odoo:\S+-runtime --trivy-image aquasec\/trivy:0\.69\.3@sha256:bcc376de8d77cfe086a917230e818dc9f8528e3c852f7b1aff648949b6258d1c /,
+    );
+    assert.doesNotMatch(scan, /--report/);
+  });
+
+  it("swaps a key for one it conflicts with: --unset before --set", async () => {
+    const { code, stdout, stderr } = await plan(
+      "--stack",
+      "local",
+      "--unset",
+      "scan.trivyImage",
+      "--set",
+      "scan.report=tests/fixtures/trivy/sl-micro-rancher5.4.json",
+      "--json",
+    );
+    assert.equal(code, 0, stderr);
+    const { resources } = JSON.parse(stdout) as { resources: PlannedResource[] };
+    const scan = String(resources.find((r) => r.name === "slipway-scan-run")?.inputs.create);
+    assert.match(scan, / --report tests\/fixtures\/trivy\/sl-micro-rancher5\.4\.json /);
+    assert.doesNotMatch(scan, /--trivy-image/);
+    // Without the --unset the two conflict, as `pulumi config set` alone would leave them.
+    const both = await plan("--stack", "local", "--set", "scan.report=r.json", "--json");
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /conflicts with scan\.report/);
+  });
+
+  it("says what each build waits for: the preflight and the base pull, not the lint", async () => {
+    const { code, stdout } = await plan("--stack", "dev");
+    assert.equal(code, 0);
+    const waits = stdout.match(/^ +waits: +(.*)$/gm) ?? [];
+    const builds = stdout.match(/slipway-(builder|runtime)-image {2}\[[^\]]+\]\n(?: {6}.*\n)*/g);
+    assert.equal(builds?.length, 2);
+    for (const build of builds ?? []) {
+      const line = /waits: +(.*)\n/.exec(build)?.[1] ?? "";
+      const names = line.split(", ");
+      assert.ok(names.includes("slipway-checks-preflight"), line);
+      assert.ok(names.includes("slipway-base-pull"), line);
+      assert.ok(!names.includes("slipway-checks-lint"), line);
+      assert.ok(!names.includes("slipway-base-drift"), line);
+    }
+    assert.ok(waits.length > 5);
   });
 
   it("plans a rollback with --set release.pin", async () => {
@@ -135,6 +186,18 @@ describe("npm run plan", () => {
 });
 
 describe("config paths for --set", () => {
+  it("removes a value at a path with --unset, leaving the rest (pulumi config rm --path)", () => {
+    const config: Record<string, unknown> = {
+      "slipway:scan": { trivyImage: "t", severity: ["HIGH", "CRITICAL"] },
+      "slipway:baseImage": "b",
+    };
+    unsetPath(config, "scan.trivyImage");
+    unsetPath(config, "scan.severity[0]");
+    unsetPath(config, "baseImage");
+    unsetPath(config, "deploy.env.MISSING");
+    assert.deepEqual(config, { "slipway:scan": { severity: ["CRITICAL"] } });
+  });
+
   it("parses dotted keys, indexes and quoted keys", () => {
     assert.deepEqual(parsePath("app.port"), ["app", "port"]);
     assert.deepEqual(parsePath("app.requiredPaths[1]"), ["app", "requiredPaths", 1]);

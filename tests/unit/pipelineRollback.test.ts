@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { resolvePinCommand, retagCommand, rollbackReportDir } from "../../gates/commands";
+import {
+  reportCommand,
+  resolvePinCommand,
+  retagCommand,
+  rollbackReportDir,
+} from "../../gates/commands";
 import {
   assertGraph,
   BASE_DIGEST,
@@ -54,7 +59,7 @@ for (const env of ["dev", "prod", "local"] as const) {
       }
     });
 
-    it("registers only the registry, the pin's resolution, the deploy and the verification", () => {
+    it("registers only the registry, the pin's resolution, the deploy, the verification and the report", () => {
       const top = (type: string, name: string): [string, string, string, string] => [
         type,
         name,
@@ -89,7 +94,34 @@ for (const env of ["dev", "prod", "local"] as const) {
           : [deploy(T.app, "slipway-deploy-app")]),
         top(T.verification, "slipway-verify"),
         under(T.verification, "slipway-verify")(T.command, "slipway-verify-health"),
+        top(T.report, "slipway-report"),
+        under(T.report, "slipway-report")(T.command, "slipway-report-run"),
       ]);
+    });
+
+    it("reports the rollback after its verification: mode, pin, image and resolved digest", () => {
+      const report = run.find(T.command, "slipway-report-run");
+      assert.equal(
+        report.inputs.create,
+        reportCommand({
+          reportDir,
+          release: {
+            version: PIN,
+            mode: "rollback",
+            stack: env,
+            image: `${repository}:${PIN}`,
+            digest: resolved,
+          },
+          gated: true,
+          advisory: true,
+        }),
+      );
+      assert.ok(run.dependsOn(report, run.find(T.command, "slipway-verify-health")));
+      assert.deepEqual(outputs.releaseReport, {
+        verdict: "READY",
+        blockers: [],
+        report: `${reportDir}/report.md`,
+      });
     });
 
     it("resolves the pin in the registry with the resolve gate", () => {
@@ -168,6 +200,11 @@ describe("rollback options", () => {
         repository: "127.0.0.1:5000/odoo",
         ref: pin,
       }),
+    );
+    // A digest pin is pulled by digest: the report names the image so.
+    assert.match(
+      String(run.find(T.command, "slipway-report-run").inputs.create),
+      new RegExp(` --image 127\\.0\\.0\\.1:5000/odoo@${pin} `),
     );
   });
 

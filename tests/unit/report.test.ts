@@ -4,12 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../gates/cli";
 import type { GateContext } from "../../gates/gate";
-import { assembleReport, summarize } from "../../gates/report/assemble";
+import { assembleReport, NOT_RE_RUN, summarize } from "../../gates/report/assemble";
 const INPUT_INVALID = "REPORT_INPUT_INVALID";
 const NOT_RUN = "GATE_NOT_RUN";
 import { readResultsDir, ReportInput } from "../../gates/report/inputs";
 import { formatDuration, renderMarkdown } from "../../gates/report/markdown";
-import { parseReleaseInfo, serializeReleaseInfo } from "../../gates/report/release";
+import { parseReleaseInfo, parseSkipped, serializeReleaseInfo } from "../../gates/report/release";
+import { reportOutputOf } from "../../gates/report/summary";
 import { GateResult, pass } from "../../gates/result";
 import { smokeResult } from "../../gates/smoke";
 import { checkSize, checkUser } from "../../gates/smoke/checks";
@@ -235,6 +236,7 @@ describe("release report: a good release", () => {
       digest: assembleReport(input).digest,
       previous: "v1.4.2",
       blockers: [],
+      blockerCodes: [],
     });
     assert.equal(stdout.trim().split("\n").length, 1);
     assert.match(stderr, /PASS report: READY/);
@@ -340,9 +342,181 @@ describe("release report: a blocked release", () => {
   });
 
   it("exports the blockers in the summary", () => {
-    assert.deepEqual(summarize(assembleReport(input)).blockers.slice(0, 1), [
+    const summary = summarize(assembleReport(input));
+    assert.deepEqual(summary.blockers.slice(0, 1), [
       "TEST_FAILURE test: 2 failing tests (117 passed, 2 failed, 3 skipped)",
     ]);
+    assert.deepEqual(summary.blockerCodes, [
+      "TEST_FAILURE",
+      "IMAGE_SIZE_EXCEEDED",
+      "SECURITY_CRITICAL",
+      NOT_RUN,
+      NOT_RUN,
+    ]);
+  });
+});
+
+describe("release report: as the pipeline writes it", () => {
+  const DIGEST = `sha256:${"5f".repeat(32)}`;
+  const BASE = `python:3.11-slim-bullseye@sha256:${"9e".repeat(32)}`;
+  /** The flags the pipeline's report command passes (gates/commands.ts reportCommand). */
+  const releaseFlags = [
+    "--version",
+    "v1.5.0",
+    "--mode",
+    "release",
+    "--stack",
+    "dev",
+    "--image",
+    "registry.digitalocean.com/acme/odoo:v1.5.0",
+    "--digest",
+    DIGEST,
+    "--base",
+    BASE,
+  ];
+
+  it("records release.json from its flags before reading the directory", async () => {
+    const dir = copyOf(GOOD);
+    const { code } = await runCli([
+      "report",
+      "--from",
+      dir,
+      ...releaseFlags,
+      "--skipped",
+      "scan=scan.enabled is false",
+      "--print-summary",
+    ]);
+    assert.equal(code, 0);
+    assert.equal(
+      readFileSync(join(dir, "release.json"), "utf8"),
+      serializeReleaseInfo({
+        version: "v1.5.0",
+        mode: "release",
+        stack: "dev",
+        image: "registry.digitalocean.com/acme/odoo:v1.5.0",
+        digest: DIGEST,
+        baseImage: BASE,
+        skipped: { scan: "scan.enabled is false" },
+      }),
+    );
+  });
+
+  it("names the pipeline's image, digest and base, and lists a disabled gate as skipped", async () => {
+    const dir = copyOf(GOOD);
+    rmSync(join(dir, "test.json"));
+    const { code, stdout } = await runCli([
+      "report",
+      "--from",
+      dir,
+      ...releaseFlags,
+      "--skipped",
+      "test=tests.enabled is false",
+      "--print-summary",
+    ]);
+    assert.equal(code, 0);
+    assert.deepEqual(JSON.parse(stdout), {
+      readiness: "READY",
+      version: "v1.5.0",
+      image: "registry.digitalocean.com/acme/odoo:v1.5.0",
+      digest: DIGEST,
+      blockers: [],
+      blockerCodes: [],
+    });
+    const md = renderMarkdown(assembleReport(await readResultsDir(dir)));
+    assert.match(md, /^# Release report: v1\.5\.0 \(dev\)$/m);
+    assert.match(md, /Skipped: tests\.enabled is false\./);
+  });
+
+  it("creates the results directory when no gate wrote into it", async () => {
+    const dir = join(emptyDir(), "releases", "v1.5.0");
+    const { code, stdout } = await runCli([
+      "report",
+      "--from",
+      dir,
+      ...releaseFlags,
+      "--advisory",
+      "--print-summary",
+    ]);
+    assert.equal(code, 0);
+    assert.equal((JSON.parse(stdout) as { readiness: string }).readiness, "NOT READY");
+    assert.ok(parseReleaseInfo(readFileSync(join(dir, "release.json"), "utf8")).ok);
+  });
+
+  it("--gated: a needed gate with no result passed in an earlier run, so it is not a blocker", async () => {
+    const dir = copyOf(GOOD);
+    rmSync(join(dir, "scan.json"));
+    const gated = await runCli(["report", "--from", dir, "--gated", "--print-summary"]);
+    assert.equal(gated.code, 0);
+    assert.equal((JSON.parse(gated.stdout) as { readiness: string }).readiness, "READY");
+    assert.deepEqual(
+      assembleReport(await readResultsDir(dir), { gated: true }).gates.find(
+        (g) => g.gate === "scan",
+      ),
+      { gate: "scan", status: "skipped", summary: NOT_RE_RUN },
+    );
+    // Without it, the same directory is NOT READY: the scan left no result.
+    const plain = await runCli(["report", "--from", dir, "--print-summary"]);
+    assert.equal(plain.code, 1);
+  });
+
+  it("--gated still reports a result that blocked", async () => {
+    const { code, stdout } = await runCli([
+      "report",
+      "--from",
+      BLOCKED,
+      "--gated",
+      "--advisory",
+      "--print-summary",
+    ]);
+    assert.equal(code, 0);
+    assert.deepEqual((JSON.parse(stdout) as { blockerCodes: string[] }).blockerCodes, [
+      "TEST_FAILURE",
+      "IMAGE_SIZE_EXCEEDED",
+      "SECURITY_CRITICAL",
+    ]);
+  });
+
+  for (const [name, argv, says] of [
+    ["a release flag without --version", ["--image", "x:1"], /--version is required/],
+    ["a malformed digest", [...releaseFlags.slice(0, 8), "--digest", "sha256:abc"], /--digest:/],
+    ["an unknown mode", ["--version", "v1", "--mode", "forward"], /--mode:/],
+    ["a --skipped without a reason", ["--version", "v1", "--skipped", "scan"], /gate=reason/],
+  ] as const) {
+    it(`refuses ${name} as a usage error (exit 2), writing nothing`, async () => {
+      const dir = emptyDir();
+      const { code, stderr } = await runCli(["report", "--from", dir, ...argv]);
+      assert.equal(code, 2);
+      assert.match(stderr, says);
+      assert.throws(() => readFileSync(join(dir, "release.json")));
+    });
+  }
+
+  it("parses gate=reason pairs, refusing a gate listed twice", () => {
+    assert.deepEqual(parseSkipped(["test=tests.enabled is false", "scan = off "]), {
+      ok: true,
+      skipped: { test: "tests.enabled is false", scan: "off" },
+    });
+    const twice = parseSkipped(["scan=a", "scan=b"]);
+    assert.equal(twice.ok, false);
+  });
+});
+
+describe("release report: the stack output", () => {
+  it("reads the verdict and the blockers' codes from the --print-summary line", async () => {
+    const { stdout } = await runCli(["report", "--from", BLOCKED, "--advisory", "--print-summary"]);
+    assert.deepEqual(reportOutputOf(stdout, ".slipway/releases/v1.4.4/report.md"), {
+      verdict: "NOT READY",
+      blockers: ["TEST_FAILURE", "IMAGE_SIZE_EXCEEDED", "SECURITY_CRITICAL", NOT_RUN, NOT_RUN],
+      report: ".slipway/releases/v1.4.4/report.md",
+    });
+  });
+
+  it("refuses a line that is not the summary, rather than claim a verdict", () => {
+    assert.throws(() => reportOutputOf("PASS report: READY\n", "r.md"), /printed no summary/);
+    assert.throws(
+      () => reportOutputOf('{"readiness":"MAYBE","blockerCodes":[]}', "r.md"),
+      /printed no summary/,
+    );
   });
 });
 

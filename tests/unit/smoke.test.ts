@@ -1,22 +1,32 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createServer, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseSpec, runSmoke, smokeResult } from "../../gates/smoke";
+import type { Clock, PollOutcome } from "../../gates/health/poll";
+import type { Probe } from "../../gates/health/probe";
 import {
   bootArgs,
-  checkRunPrefix,
+  checksArgs,
+  checksScript,
+  checksScriptArgs,
+  ChecksSpec,
   historyArgs,
-  importsArgs,
   IMPORTS_PY,
   inspectArgs,
   logsArgs,
-  pathsArgs,
+  needsChecksRun,
   portArgs,
   removeArgs,
   stateArgs,
-  versionArgs,
 } from "../../gates/smoke/args";
+import {
+  FAST_POLL,
+  joinOutcomes,
+  pollInPhases,
+  pollPhases,
+  SLOW_POLL_INTERVAL_MS,
+} from "../../gates/smoke/boot";
 import {
   bootExited,
   checkImports,
@@ -34,6 +44,7 @@ import {
   parseState,
   RunOutput,
 } from "../../gates/smoke/checks";
+import { scriptLines, splitChecksRun } from "../../gates/smoke/checksRun";
 import { DockerRule, runGate, scriptedDocker, ScriptedDocker } from "./helpers/scriptedDocker";
 
 // Captured from the real engine (Docker 20.10, an image built FROM a `docker import`ed base).
@@ -126,6 +137,21 @@ describe("smoke checks (pure)", () => {
     const c = checkSize(1_999_999_999, 2_000_000_000, "2GB");
     assert.equal(c.ok, true);
     assert.equal(c.figures.sizeBytes, 1_999_999_999);
+    assert.deepEqual(c.findings, []);
+  });
+
+  it("lists the largest layers as findings within budget too (for the release report), not in details", () => {
+    const c = checkSize(1_900_000_000, 2_000_000_000, "2GB", parseHistory(HISTORY), 2);
+    assert.equal(c.ok, true);
+    assert.deepEqual(c.details, []);
+    assert.deepEqual(c.findings, [
+      {
+        layer: "<missing>",
+        sizeBytes: 1_650_000_000,
+        createdBy: "RUN /bin/sh -c pip install -r requirements.txt # buildkit",
+      },
+      { layer: "<missing>", sizeBytes: 184_940_382, createdBy: "" },
+    ]);
   });
 
   it("blocks with IMAGE_SIZE_EXCEEDED listing the largest layers first", () => {
@@ -417,32 +443,377 @@ describe("smoke checks (pure)", () => {
   });
 });
 
-describe("smoke check scripts (run by the local sh and python3)", () => {
-  it("the path script reports exactly the missing paths", () => {
-    const args = pathsArgs("img", "n", ["/tmp", "/nonexistent/slipway", "/etc/hostname"]);
-    const script = args.slice(checkRunPrefix("img", "n").length + 1); // after `-c`
-    const r = spawnSync("sh", ["-c", ...script], { encoding: "utf8" });
-    assert.equal(r.status, 0);
-    assert.equal(r.stdout, "SLIPWAY-MISSING /nonexistent/slipway\nSLIPWAY-PATHS-DONE\n");
-    assert.equal(
-      checkPaths(["/tmp", "/nonexistent/slipway"], done(r.stdout)).summary,
-      "missing from the image: /nonexistent/slipway",
+/** What the one check container prints when version, paths and imports all pass. */
+const COMBINED_OK = [
+  "SLIPWAY-PATHS-DONE",
+  "SLIPWAY-VERSION Python 3.11.2",
+  "SLIPWAY-VERSION-EXIT 0",
+  'SLIPWAY-IMPORT {"module": "fastapi", "ok": true}',
+  "SLIPWAY-IMPORTS-EXIT 0",
+  "",
+].join("\n");
+
+const ALL_CHECKS: ChecksSpec = {
+  versionCmd: "python3 --version",
+  paths: ["/srv"],
+  imports: ["fastapi"],
+};
+
+describe("smoke check container output (pure)", () => {
+  /** The three checks judged from one container run, as the gate does. */
+  const judge = (spec: ChecksSpec, run: RunOutput) => {
+    const split = splitChecksRun(spec, run);
+    return {
+      version:
+        split.version === undefined
+          ? undefined
+          : checkVersion(spec.versionCmd ?? "", "Python 3.11", split.version),
+      paths: split.paths === undefined ? undefined : checkPaths(spec.paths, split.paths),
+      imports: split.imports === undefined ? undefined : checkImports(spec.imports, split.imports),
+    };
+  };
+
+  it("gives each check its own lines and exit code", () => {
+    const split = splitChecksRun(ALL_CHECKS, done(COMBINED_OK));
+    assert.deepEqual(split.version, { exitCode: 0, timedOut: false, output: "Python 3.11.2\n" });
+    assert.deepEqual(split.paths, { exitCode: 0, timedOut: false, output: "SLIPWAY-PATHS-DONE\n" });
+    assert.deepEqual(split.imports, {
+      exitCode: 0,
+      timedOut: false,
+      output: 'SLIPWAY-IMPORT {"module": "fastapi", "ok": true}\n',
+    });
+    const checks = judge(ALL_CHECKS, done(COMBINED_OK));
+    assert.deepEqual(
+      [checks.version?.ok, checks.paths?.ok, checks.imports?.ok],
+      [true, true, true],
     );
   });
 
-  it("the import script tries every module and reports each as JSON", function () {
-    if (spawnSync("sh", ["-c", "command -v python3 || command -v python"]).status !== 0) {
-      this.skip(); // no Python on this machine: the e2e suite runs it in a real image
-    }
-    const args = importsArgs("img", "n", ["json", "slipway_no_such_module", "os.path"]);
-    const rest = args.slice(checkRunPrefix("img", "n").length + 1);
-    const r = spawnSync("sh", ["-c", ...rest], { encoding: "utf8" });
-    assert.equal(r.status, 0, r.stderr);
-    const c = checkImports(["json", "slipway_no_such_module", "os.path"], done(r.stdout));
+  it("returns only the checks asked for", () => {
+    const split = splitChecksRun({ paths: ["/srv"], imports: [] }, done("SLIPWAY-PATHS-DONE\n"));
+    assert.deepEqual(Object.keys(split), ["paths"]);
+  });
+
+  it("keeps the codes of each check: a failing version command, a missing path, a failed import", () => {
+    const output = [
+      "SLIPWAY-MISSING /srv",
+      "SLIPWAY-PATHS-DONE",
+      'SLIPWAY-IMPORT {"module": "fastapi", "ok": false, "error": "ModuleNotFoundError: No module named \'fastapi\'", "missing": "fastapi"}',
+      "SLIPWAY-VERSION sh: 1: python3: not found",
+      "SLIPWAY-VERSION-EXIT 127",
+      "SLIPWAY-IMPORTS-EXIT 0",
+    ].join("\n");
+    const checks = judge(ALL_CHECKS, done(output));
+    assert.equal(checks.version?.code, "ENTRYPOINT_ERROR");
+    assert.equal(checks.version?.summary, "`python3 --version` exited 127");
+    assert.deepEqual(checks.version?.details, ["| sh: 1: python3: not found"]);
+    assert.equal(checks.paths?.code, "MISSING_ADDONS");
+    assert.equal(checks.paths?.summary, "missing from the image: /srv");
+    assert.equal(checks.imports?.code, "IMPORT_ERROR");
+  });
+
+  it("blocks the version alone with ENTRYPOINT_ERROR when it hangs and the container is stopped", () => {
+    const output = [
+      "SLIPWAY-PATHS-DONE",
+      "SLIPWAY-VERSION starting...",
+      'SLIPWAY-IMPORT {"module": "fastapi", "ok": true}',
+      "SLIPWAY-IMPORTS-EXIT 0",
+    ].join("\n");
+    const checks = judge(ALL_CHECKS, { exitCode: null, timedOut: true, output });
+    assert.equal(checks.version?.code, "ENTRYPOINT_ERROR");
+    assert.equal(checks.version?.summary, "`python3 --version` did not finish in time");
+    assert.equal(checks.version?.figures.version, "starting...");
+    assert.equal(checks.paths?.ok, true);
+    assert.equal(checks.imports?.ok, true);
+  });
+
+  it("blocks the imports alone when the interpreter hangs, as a killed import run", () => {
+    const output = [
+      "SLIPWAY-PATHS-DONE",
+      "SLIPWAY-VERSION Python 3.11.2",
+      "SLIPWAY-VERSION-EXIT 0",
+    ].join("\n");
+    const checks = judge(ALL_CHECKS, { exitCode: null, timedOut: true, output });
+    assert.equal(checks.version?.ok, true);
+    assert.equal(checks.paths?.ok, true);
+    assert.equal(checks.imports?.code, "IMPORT_ERROR");
+    assert.deepEqual(checks.imports?.details, [
+      "fastapi: the import run ended here (exit killed): no report",
+    ]);
+  });
+
+  it("gives every check docker's error when the container could not start (exit 125)", () => {
+    const said = "docker: Error response from daemon: OCI runtime create failed: boom.\n";
+    const split = splitChecksRun(ALL_CHECKS, done(said, 125));
+    assert.deepEqual(split.version, { exitCode: 125, timedOut: false, output: said });
+    const checks = judge(ALL_CHECKS, done(said, 125));
+    assert.deepEqual(
+      [checks.version?.code, checks.paths?.code, checks.imports?.code],
+      ["CONTAINER_START_FAILURE", "CONTAINER_START_FAILURE", "CONTAINER_START_FAILURE"],
+    );
+    assert.deepEqual(checks.version?.details, [
+      "| docker: Error response from daemon: OCI runtime create failed: boom.",
+    ]);
+  });
+
+  it("reads an image without sh as each check did alone (exit 127 from docker)", () => {
+    const said =
+      'docker: Error response from daemon: failed to create shim task: exec: "sh": executable file not found in $PATH: unknown.\n';
+    const checks = judge(ALL_CHECKS, done(said, 127));
+    assert.equal(checks.version?.code, "ENTRYPOINT_ERROR");
+    assert.equal(checks.version?.summary, "`python3 --version` exited 127");
+    assert.equal(checks.paths?.code, "CONTAINER_START_FAILURE");
+    assert.equal(checks.imports?.code, "IMPORT_ERROR");
+  });
+
+  it("says so when the image has no python, whatever else passed", () => {
+    const output = "SLIPWAY-PATHS-DONE\nSLIPWAY-NO-PYTHON\nSLIPWAY-IMPORTS-EXIT 127\n";
+    const spec = { paths: ["/srv"], imports: ["anthropic"] };
+    const split = splitChecksRun(spec, done(output));
+    assert.deepEqual(split.imports, {
+      exitCode: 127,
+      timedOut: false,
+      output: "SLIPWAY-NO-PYTHON\n",
+    });
+    assert.equal(judge(spec, done(output)).imports?.code, "ANTHROPIC_SDK_MISSING");
+  });
+
+  it("cuts a marker off the text an unterminated line left in front of it", () => {
+    assert.deepEqual(scriptLines("warming upSLIPWAY-IMPORTS-EXIT 0\nSLIPWAY-PATHS-DONE\n"), [
+      "warming up",
+      "SLIPWAY-IMPORTS-EXIT 0",
+      "SLIPWAY-PATHS-DONE",
+    ]);
+    // A version line is taken whole, whatever it contains.
+    assert.deepEqual(scriptLines("SLIPWAY-VERSION a SLIPWAY-MISSING b\n"), [
+      "SLIPWAY-VERSION a SLIPWAY-MISSING b",
+    ]);
+    const split = splitChecksRun(
+      { imports: ["m"], paths: [] },
+      done('SLIPWAY-IMPORT {"module": "m", "ok": true}\nbyeSLIPWAY-IMPORTS-EXIT 0\n'),
+    );
+    assert.deepEqual(split.imports, {
+      exitCode: 0,
+      timedOut: false,
+      output: 'SLIPWAY-IMPORT {"module": "m", "ok": true}\nbye\n',
+    });
+  });
+});
+
+describe("smoke check script (run by the local sh and python3)", () => {
+  const hasPython = spawnSync("sh", ["-c", "command -v python3 || command -v python"]).status === 0;
+
+  /** Runs the container's script with this machine's sh, as `docker run ... sh -c SCRIPT ...` does. */
+  const runScript = (spec: ChecksSpec) => {
+    const r = spawnSync("sh", ["-c", checksScript(spec), ...checksScriptArgs(spec)], {
+      encoding: "utf8",
+    });
+    return { exitCode: r.status, timedOut: false, output: r.stdout + r.stderr };
+  };
+
+  it("reports exactly the missing paths, spaces included", () => {
+    const spec = { paths: ["/tmp", "/nonexistent/slipway", "/nonexistent/a b", "/"], imports: [] };
+    const run = runScript(spec);
+    assert.equal(
+      run.output,
+      "SLIPWAY-MISSING /nonexistent/slipway\nSLIPWAY-MISSING /nonexistent/a b\nSLIPWAY-PATHS-DONE\n",
+    );
+    const paths = splitChecksRun(spec, run).paths;
+    assert.ok(paths);
+    assert.equal(
+      checkPaths(spec.paths, paths).summary,
+      "missing from the image: /nonexistent/slipway, /nonexistent/a b",
+    );
+  });
+
+  it("keeps the version command's output (stderr too, no final newline) and its own exit code", () => {
+    const spec = {
+      versionCmd:
+        "echo 'Odoo Server 16.0'; printf '%s\\n' 'warn: \\x  ' >&2; printf 'last'; exit 3",
+      paths: [],
+      imports: [],
+    };
+    const split = splitChecksRun(spec, runScript(spec));
+    assert.deepEqual(split.version, {
+      exitCode: 3,
+      timedOut: false,
+      output: "Odoo Server 16.0\nwarn: \\x  \nlast\n",
+    });
+    const notFound = { versionCmd: "slipway-no-such-command --version", paths: [], imports: [] };
+    const c = checkVersion(
+      notFound.versionCmd,
+      undefined,
+      splitChecksRun(notFound, runScript(notFound)).version ?? done(""),
+    );
+    assert.equal(c.code, "ENTRYPOINT_ERROR");
+    assert.equal(c.summary, "`slipway-no-such-command --version` exited 127");
+  });
+
+  it("tries every module in one interpreter and reports each", function () {
+    if (!hasPython) this.skip(); // no Python on this machine: the e2e suite runs it in a real image
+    const spec = {
+      versionCmd: "echo v1",
+      paths: ["/tmp"],
+      imports: ["json", "slipway_no_such_module", "os.path"],
+    };
+    const run = runScript(spec);
+    assert.equal(run.exitCode, 0, run.output);
+    const split = splitChecksRun(spec, run);
+    assert.equal(split.version?.output, "v1\n");
+    assert.equal(split.paths?.output, "SLIPWAY-PATHS-DONE\n");
+    assert.equal(split.imports?.exitCode, 0);
+    const c = checkImports(spec.imports, split.imports ?? done(""));
     assert.equal(c.code, "IMPORT_ERROR");
     assert.deepEqual(c.details, [
       "slipway_no_such_module: ModuleNotFoundError: No module named 'slipway_no_such_module'",
     ]);
+  });
+
+  it("reports paths and imports while the version command still hangs", async function () {
+    if (!hasPython) this.skip();
+    const spec = {
+      versionCmd: "echo starting; exec sleep 600",
+      paths: ["/nonexistent/x"],
+      imports: ["json"],
+    };
+    // The container's timeout, stood in for by killing the script once the other checks have reported.
+    const child = spawn("sh", ["-c", checksScript(spec), ...checksScriptArgs(spec)], {
+      detached: true,
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    const stop = () => process.kill(-(child.pid ?? 0), "SIGKILL");
+    const guard = setTimeout(stop, 15_000); // never leave `sleep 600` behind, even if this test fails
+    let output = "";
+    const closed = new Promise<void>((resolve) => child.on("close", () => resolve()));
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (chunk: string) => {
+      output += chunk;
+      if (output.includes("SLIPWAY-IMPORTS-EXIT") && output.includes("SLIPWAY-VERSION starting")) {
+        stop();
+      }
+    });
+    await closed;
+    clearTimeout(guard);
+    const checks = splitChecksRun(spec, { exitCode: null, timedOut: true, output });
+    assert.ok(checks.version && checks.paths && checks.imports);
+    const version = checkVersion(spec.versionCmd, undefined, checks.version);
+    assert.equal(version.code, "ENTRYPOINT_ERROR");
+    assert.match(version.summary, /did not finish in time/);
+    assert.equal(checkPaths(spec.paths, checks.paths).code, "MISSING_ADDONS");
+    assert.equal(checkImports(spec.imports, checks.imports).ok, true);
+  });
+});
+
+describe("smoke boot poll", () => {
+  /** A clock that only moves when the poll sleeps or a request takes time: no real waiting. */
+  const virtual = () => {
+    let t = 0;
+    const pauses: number[] = [];
+    const clock: Clock = {
+      now: () => t,
+      sleep: (ms) => {
+        pauses.push(ms);
+        t += ms;
+        return Promise.resolve();
+      },
+    };
+    return { clock, pauses, advance: (ms: number) => (t += ms), at: () => t };
+  };
+
+  it("polls every 100 ms for the first 3 s, then every 250 ms", () => {
+    assert.deepEqual(FAST_POLL, { forMs: 3000, intervalMs: 100 });
+    assert.equal(SLOW_POLL_INTERVAL_MS, 250);
+    assert.deepEqual(pollPhases(60_000), [
+      { untilMs: 3000, intervalMs: 100 },
+      { untilMs: 60_000, intervalMs: 250 },
+    ]);
+    assert.deepEqual(pollPhases(2000), [{ untilMs: 2000, intervalMs: 100 }]);
+    assert.deepEqual(pollPhases(60_000, 500), [{ untilMs: 60_000, intervalMs: 500 }]);
+  });
+
+  it("sees an app that answers after 150 ms at the next 100 ms attempt", async () => {
+    const v = virtual();
+    const probe = (): Promise<Probe> => {
+      v.advance(5);
+      return Promise.resolve(v.at() >= 150 ? { status: 200, ms: 5 } : { error: "refused", ms: 5 });
+    };
+    const outcome = await pollInPhases(
+      pollPhases(60_000),
+      { url: "http://127.0.0.1:1/health", requestTimeoutMs: 2000 },
+      { clock: v.clock, probe },
+    );
+    assert.equal(outcome.ok, true);
+    assert.equal(outcome.attempts, 3);
+    assert.equal(outcome.last?.atMs, 215);
+  });
+
+  it("numbers and times attempts across phases as one poll, within the budget", async () => {
+    const v = virtual();
+    const seen: Array<[number, number]> = [];
+    const probe = (): Promise<Probe> => {
+      v.advance(10);
+      return Promise.resolve({ status: 503, statusText: "Service Unavailable", ms: 10 });
+    };
+    const outcome = await pollInPhases(
+      pollPhases(4000),
+      { url: "http://127.0.0.1:1/health", requestTimeoutMs: 2000 },
+      { clock: v.clock, probe, onAttempt: (a) => seen.push([a.n, a.atMs]) },
+    );
+    assert.equal(outcome.ok, false);
+    assert.ok(v.pauses.slice(0, 20).every((p) => p === 100));
+    assert.ok(v.pauses.slice(-2).every((p) => p <= 250));
+    assert.ok(v.pauses.includes(250), "slower after the first seconds");
+    assert.ok(v.at() <= 4000, `ended at ${v.at()} ms`);
+    assert.deepEqual(
+      seen.map(([n]) => n),
+      seen.map((_, i) => i + 1),
+    );
+    assert.ok(seen.every(([, at], i) => i === 0 || at > (seen[i - 1]?.[1] ?? 0)));
+    assert.equal(outcome.attempts, seen.length);
+    assert.deepEqual(outcome.last?.n, seen.length);
+    assert.deepEqual(outcome.seen, [
+      { problem: "503 Service Unavailable (expected 200)", count: seen.length },
+    ]);
+  });
+
+  it("joins two phases' outcomes: counts, problems seen, and the last attempt shifted", () => {
+    const attempt = (n: number, atMs: number, problem: string) => ({
+      n,
+      atMs,
+      probe: { ms: 1 },
+      ok: false,
+      problem,
+    });
+    const first: PollOutcome = {
+      ok: false,
+      attempts: 2,
+      elapsedMs: 2900,
+      last: attempt(2, 2900, "refused"),
+      seen: [{ problem: "refused", count: 2 }],
+    };
+    const next: PollOutcome = {
+      ok: false,
+      attempts: 3,
+      elapsedMs: 600,
+      last: attempt(3, 600, "503"),
+      stopped: "the container exited with code 1",
+      seen: [
+        { problem: "refused", count: 1 },
+        { problem: "503", count: 2 },
+      ],
+    };
+    assert.deepEqual(joinOutcomes(first, next, 3000), {
+      ok: false,
+      attempts: 5,
+      elapsedMs: 3600,
+      last: attempt(5, 3600, "503"),
+      stopped: "the container exited with code 1",
+      seen: [
+        { problem: "refused", count: 3 },
+        { problem: "503", count: 2 },
+      ],
+    });
+    assert.deepEqual(first.seen, [{ problem: "refused", count: 2 }], "inputs untouched");
   });
 });
 
@@ -457,25 +828,47 @@ describe("smoke docker arguments", () => {
       "{{json .}}",
       "app:1",
     ]);
-    assert.deepEqual(versionArgs("app:1", "slipway-smoke-check-1", "odoo --version"), [
-      "run",
-      "--rm",
-      "--pull",
-      "never",
-      "--name",
-      "slipway-smoke-check-1",
-      "--label",
-      "slipway.gate=smoke",
-      "--network",
-      "none",
-      "--entrypoint",
-      "sh",
-      "app:1",
-      "-c",
-      "odoo --version",
+    assert.deepEqual(
+      checksArgs("app:1", "slipway-smoke-check-1", {
+        versionCmd: "odoo --version",
+        paths: ["/mnt/extra-addons", "/a b"],
+        imports: ["odoo", "anthropic"],
+      }),
+      [
+        "run",
+        "--rm",
+        "--pull",
+        "never",
+        "--name",
+        "slipway-smoke-check-1",
+        "--label",
+        "slipway.gate=smoke",
+        "--network",
+        "none",
+        "--entrypoint",
+        "sh",
+        "app:1",
+        "-c",
+        checksScript({ versionCmd: "x", paths: ["/"], imports: ["m"] }),
+        "slipway-smoke",
+        "odoo --version",
+        IMPORTS_PY,
+        "2",
+        "/mnt/extra-addons",
+        "/a b",
+        "odoo",
+        "anthropic",
+      ],
+    );
+    // Only the parts asked for: the script reads its arguments in that order.
+    assert.deepEqual(checksScriptArgs({ paths: [], imports: ["m"] }), [
+      "slipway-smoke",
+      IMPORTS_PY,
+      "m",
     ]);
-    assert.deepEqual(pathsArgs("app:1", "n", ["/a b"]).slice(-2), ["slipway-paths", "/a b"]);
-    assert.deepEqual(importsArgs("app:1", "n", ["anthropic"]).slice(-2), [IMPORTS_PY, "anthropic"]);
+    assert.doesNotMatch(checksScript({ paths: ["/"], imports: [] }), /python|SLIPWAY-VERSION/);
+    assert.equal(needsChecksRun({ paths: [], imports: [] }), false);
+    assert.equal(needsChecksRun({ versionCmd: "true", paths: [], imports: [] }), true);
     assert.deepEqual(bootArgs("app:1", "slipway-smoke-1", 8069), [
       "run",
       "-d",
@@ -533,9 +926,7 @@ describe("smoke gate CLI with a scripted docker", () => {
       stdout: inspectJson(overrides.size ?? 660_000_000, overrides.user ?? "appuser"),
     },
     { when: ["history"], stdout: HISTORY },
-    { when: ["-c", "python3 --version"], stdout: "Python 3.11.2\n" },
-    { when: ["slipway-paths"], stdout: "SLIPWAY-PATHS-DONE\n" },
-    { when: [IMPORTS_PY], stdout: `SLIPWAY-IMPORT {"module": "fastapi", "ok": true}\n` },
+    { when: ["slipway-smoke"], stdout: COMBINED_OK },
     { when: ["run", "-d"], stdout: "4f1c0ffee\n" },
     { when: ["port"], stdout: `127.0.0.1:${overrides.port ?? appPort}\n` },
     { when: ["logs"], stderr: GUNICORN_LOG },
@@ -582,7 +973,18 @@ describe("smoke gate CLI with a scripted docker", () => {
     assert.match(name, /^slipway-smoke-[0-9a-f]{12}$/);
     assert.deepEqual(run.slice(-3), ["-p", "127.0.0.1::8000", "app:1"]);
     assert.deepEqual(calls[calls.length - 1], ["rm", "-f", name]);
-    assert.ok(!calls.some((c) => c[0] === "history"), "history is read only when the size is over");
+    // version, paths and imports: one container, not three.
+    const checkRuns = calls.filter((c) => c[0] === "run" && c[1] === "--rm");
+    assert.equal(checkRuns.length, 1);
+    assert.deepEqual(checkRuns[0]?.slice(-3), ["1", "/srv", "fastapi"]);
+    // The largest layers are findings even within budget (the release report lists them).
+    const layers = (r.json?.findings as Array<Record<string, unknown>>).filter(
+      (f) => f.check === "size" && typeof f.sizeBytes === "number",
+    );
+    assert.deepEqual(
+      layers.map((l) => l.sizeBytes),
+      [1_650_000_000, 184_940_382, 232, 0],
+    );
   });
 
   it("blocks with CONTAINER_START_FAILURE naming the module when the app dies at boot", async () => {
@@ -651,11 +1053,17 @@ describe("smoke gate CLI with a scripted docker", () => {
         size: 2_300_000_000,
         user: "",
         extra: [
-          { when: ["-c", "python3 --version"], stdout: "Python 3.9.2\n" },
-          { when: ["slipway-paths"], stdout: "SLIPWAY-MISSING /srv\nSLIPWAY-PATHS-DONE\n" },
           {
-            when: [IMPORTS_PY],
-            stdout: `SLIPWAY-IMPORT {"module": "fastapi", "ok": false, "error": "ModuleNotFoundError: No module named 'fastapi'", "missing": "fastapi"}\n`,
+            when: ["slipway-smoke"],
+            stdout: [
+              "SLIPWAY-MISSING /srv",
+              "SLIPWAY-PATHS-DONE",
+              "SLIPWAY-VERSION Python 3.9.2",
+              "SLIPWAY-VERSION-EXIT 0",
+              `SLIPWAY-IMPORT {"module": "fastapi", "ok": false, "error": "ModuleNotFoundError: No module named 'fastapi'", "missing": "fastapi"}`,
+              "SLIPWAY-IMPORTS-EXIT 0",
+              "",
+            ].join("\n"),
           },
         ],
       }),
@@ -716,18 +1124,55 @@ describe("smoke gate CLI with a scripted docker", () => {
     assert.deepEqual(calls[calls.length - 1]?.slice(0, 2), ["rm", "-f"]);
   });
 
-  it("removes a check container that outlives its budget, by name", async () => {
-    docker.setRules(rules({ extra: [{ when: ["-c", "odoo --version"], sleepMs: 10_000 }] }));
-    const spec = parseSpec({ image: "app:1", "version-cmd": "odoo --version" });
+  it("removes the check container that outlives its budget, by name, and blocks each check it ran", async () => {
+    docker.setRules(rules({ extra: [{ when: ["slipway-smoke"], sleepMs: 10_000 }] }));
+    const spec = parseSpec({
+      image: "app:1",
+      "version-cmd": "odoo --version",
+      path: ["/srv"],
+      import: ["odoo"],
+    });
     const ctx = { now: () => new Date(0), env: docker.env, progress: () => undefined };
     const r = await runSmoke(spec, ctx, 300);
     assert.equal(r.code, "ENTRYPOINT_ERROR");
     assert.match(r.summary, /`odoo --version` did not finish in time/);
+    assert.match(r.summary, /\(\+2 more failing: CONTAINER_START_FAILURE, IMPORT_ERROR\)$/);
     const calls = docker.calls();
-    const run = calls.find((c) => c.includes("odoo --version")) ?? [];
+    const run = calls.find((c) => c.includes("slipway-smoke")) ?? [];
     const name = run[run.indexOf("--name") + 1] ?? "";
     assert.match(name, /^slipway-smoke-check-[0-9a-f]{12}$/);
     assert.deepEqual(calls[calls.length - 1], ["rm", "-f", name]);
+    assert.ok(!calls.some((c) => c[0] === "history"), "no --max-size: no layer history");
+  });
+
+  it("runs the check container beside the boot, and the order of codes stays fixed whatever ends first", async () => {
+    docker.setRules(
+      rules({
+        extra: [
+          // The boot fails at once; the check container answers much later.
+          { when: ["run", "-d"], exit: 125, stderr: "docker: Error response from daemon: boom.\n" },
+          {
+            when: ["slipway-smoke"],
+            sleepMs: 1500,
+            stdout: COMBINED_OK.replace("Python 3.11.2", "Python 3.9.2"),
+          },
+        ],
+      }),
+    );
+    const r = await runGate(ALL, docker.env);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stdout,
+      /^ENTRYPOINT_ERROR: `python3 --version` printed "Python 3\.9\.2", expected it to contain "Python 3\.11" \(\+1 more failing: CONTAINER_START_FAILURE\)/,
+    );
+    const t = r.json?.timings as Record<string, number>;
+    // One after the other, the gate would take at least checks + boot after the inspect.
+    assert.ok(
+      (t.total ?? 0) - (t.inspect ?? 0) < (t.checks ?? 0) + (t.boot ?? 0),
+      JSON.stringify(t),
+    );
+    const calls = docker.calls();
+    assert.deepEqual(calls[calls.length - 1]?.slice(0, 2), ["rm", "-f"]);
   });
 
   for (const [why, argv] of [

@@ -3,6 +3,7 @@
 import argparse
 import logging
 import os
+import shutil
 import sys
 
 from . import addons, http, release
@@ -27,6 +28,12 @@ def main(argv=None):
     )
     log = logging.getLogger("odoo")
     log.info("Odoo version %s", release.version)
+    # As Odoo's report engine does at start: PDF reports need the wkhtmltopdf binary.
+    wkhtmltopdf = shutil.which("wkhtmltopdf")
+    if wkhtmltopdf is None:
+        log.warning("You need Wkhtmltopdf to print a pdf version of the reports.")
+    else:
+        log.info("Will use the Wkhtmltopdf binary at %s", wkhtmltopdf)
     paths = [p.strip() for p in args.addons_path.split(",") if p.strip()]
     log.info("addons paths: %s", paths)
     try:

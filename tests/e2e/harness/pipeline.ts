@@ -13,6 +13,8 @@ import {
   type LocalContainerSpec,
   pushSpec,
   releaseReportDir,
+  reportCommand,
+  type ReportSpec,
   resolvePinCommand,
   retagCommand,
   rollbackReportDir,
@@ -28,16 +30,18 @@ import { sh, type ShellResult } from "./shell";
 /**
  * Runs a release the way `pulumi up` runs the components' resources, with the very command strings
  * the components generate (gates/commands.ts), in the same dependency graph, each step starting as
- * soon as what it depends on is done (as the Pulumi engine schedules resources):
+ * soon as what it depends on is done (the Pulumi engine runs independent resources in parallel):
  *
- *   preflight, lint → builder build → test ─────────┐
- *                   → runtime build → smoke, scan ──┼→ tag-guard → push version → digest
- *   base (drift) ───────────────────────────────────┘     → push latest ∥ deploy (local target) → verify
+ *   preflight → builder build → test ──────────┐
+ *             → runtime build → smoke, scan ───┼→ tag-guard → push version → push latest
+ *   lint, base (drift), beside the builds ─────┘                          → deploy → verify → report
  *
  * Where a provider does the work instead of a shell (docker-build `Image`, `docker.Tag` +
- * `RegistryImage`, `docker.Container`), the builders' `docker` renderings of the same specs run; the
- * `digest` step (the `resolve` gate) stands for the push's `sha256Digest` output. After a failure no
- * new step starts and the steps already running finish, as Pulumi does.
+ * `RegistryImage`, `docker.Container`), the builders' `docker` renderings of the same specs run. The
+ * pushed digest is read from `docker push`'s own output (`<tag>: digest: sha256:... size: N`): no
+ * separate look-up, as `RegistryImage` costs one in-process registry request, not a CLI run (the tests
+ * check it against the registry's own answer). After a failure no new step starts and the steps
+ * already running finish, as Pulumi does.
  */
 
 export type StepName =
@@ -51,10 +55,10 @@ export type StepName =
   | "scan"
   | "tag-guard"
   | "push"
-  | "digest"
   | "push-latest"
   | "deploy"
   | "verify"
+  | "report"
   | "resolve"
   | "retag";
 
@@ -183,6 +187,31 @@ export async function sequence(
   return { ...last, command: commands.join(" && "), output, ms };
 }
 
+/** The manifest digest `docker push` reports on its last line: `<tag>: digest: sha256:... size: N`. */
+export function pushedDigest(output: string): string | undefined {
+  const matches = [...output.matchAll(/digest: (sha256:[a-f0-9]{64}) size: \d+/g)];
+  return matches[matches.length - 1]?.[1];
+}
+
+/**
+ * `docker tag` + `docker push` of one target, its digest read from the push's output. A push that
+ * passes without reporting a digest is a failure of the step (nothing could deploy it by digest).
+ */
+export async function pushTarget(
+  commands: string[],
+  env: Record<string, string>,
+  onDigest: (digest: string) => void,
+): Promise<ShellResult> {
+  const result = await sequence(commands, env);
+  if (result.exitCode !== 0) return result;
+  const digest = pushedDigest(result.stdout);
+  if (digest === undefined) {
+    return { ...result, exitCode: 1, firstLine: "the push reported no digest" };
+  }
+  onDigest(digest);
+  return result;
+}
+
 /**
  * Runs the local target's container as `docker.Container` does when it replaces one: the container of
  * the same name (and port) goes first. Records the new container's ID for the suite's clean-up.
@@ -197,7 +226,13 @@ export async function replaceContainer(
   return result;
 }
 
-/** The local target's deploy of the release by digest, and its verification. */
+/** The stack name the suite's releases report under (the report's rollback command names it). */
+export const E2E_STACK = "e2e";
+
+/**
+ * The local target's deploy of the release by digest, its verification and the release report (the
+ * `ReleaseReport` component: after the verification, advisory and `--gated`, as the pipeline runs it).
+ */
 function deploySteps(
   app: AppUnderTest,
   repository: string,
@@ -205,6 +240,7 @@ function deploySteps(
   run: Run,
   env: Record<string, string>,
   after: StepName,
+  release: Omit<ReportSpec["release"], "digest">,
 ): Step[] {
   return [
     {
@@ -233,10 +269,24 @@ function deploySteps(
           env,
         }),
     },
+    {
+      name: "report",
+      after: ["verify"],
+      run: () =>
+        sh(
+          reportCommand({
+            reportDir,
+            release: { ...release, digest: run.digest },
+            gated: true,
+            advisory: true,
+          }),
+          { env },
+        ),
+    },
   ];
 }
 
-/** One normal release: build → gates → push → deploy → verify. */
+/** One normal release: build → gates → push → deploy → verify → report. */
 export async function release(input: ReleaseInput): Promise<Run> {
   const { app, version } = input;
   const env = input.env ?? {};
@@ -272,6 +322,7 @@ export async function release(input: ReleaseInput): Promise<Run> {
 
   const steps: Step[] = [
     shell("preflight", [], () => preflightCommand({ reportDir })),
+    // Lint and base drift run beside the builds: they gate the push (the tag guard), not the builds.
     shell("base", [], () => baseDriftCommand({ reportDir, ref: input.baseRef })),
     shell("lint", [], () =>
       lintCommand({
@@ -282,8 +333,8 @@ export async function release(input: ReleaseInput): Promise<Run> {
         buildArgs,
       }),
     ),
-    shell("build-builder", ["preflight", "lint"], () => build("builder")),
-    shell("build-runtime", ["preflight", "lint"], () => build("runtime")),
+    shell("build-builder", ["preflight"], () => build("builder")),
+    shell("build-runtime", ["preflight"], () => build("runtime")),
     shell("test", ["build-builder"], () =>
       testGateCommand({
         reportDir,
@@ -309,24 +360,29 @@ export async function release(input: ReleaseInput): Promise<Run> {
     shell("scan", ["build-runtime"], () =>
       scanGateCommand({ reportDir, report: input.scanReport }),
     ),
-    shell("tag-guard", ["base", "test", "smoke", "scan"], () =>
+    // Every gate's verdict is an input of the tag guard, and so of everything after it.
+    shell("tag-guard", ["lint", "base", "test", "smoke", "scan"], () =>
       tagGuardCommand({ reportDir, repository, tag: version, image: runtimeImage }),
     ),
-    { name: "push", after: ["tag-guard"], run: () => sequence(pushVersion, env) },
     {
-      name: "digest",
-      after: ["push"],
-      run: async () => {
-        const result = await sh(resolvePinCommand({ reportDir, repository, ref: version }), {
-          env,
-        });
-        if (result.exitCode === 0) run.digest = result.stdout.trim();
-        return result;
-      },
+      name: "push",
+      after: ["tag-guard"],
+      run: () =>
+        pushTarget(pushVersion, env, (digest) => {
+          run.digest = digest;
+        }),
     },
-    // `latest` only after the version's digest: it never names an image the version tag does not.
-    { name: "push-latest", after: ["digest"], run: () => sequence(pushLatest, env) },
-    ...(input.deploy === false ? [] : deploySteps(app, repository, reportDir, run, env, "digest")),
+    // `latest` only after the version's push: it never names an image the version tag does not.
+    { name: "push-latest", after: ["push"], run: () => sequence(pushLatest, env) },
+    ...(input.deploy === false
+      ? []
+      : deploySteps(app, repository, reportDir, run, env, "push", {
+          version,
+          mode: "release",
+          stack: E2E_STACK,
+          image: push.targets[0],
+          baseImage: input.baseRef,
+        })),
   ];
   return runGraph(steps, run);
 }
@@ -343,12 +399,13 @@ export interface RollbackInput {
 
 /**
  * Rollback mode: nothing is built, tested, scanned or pushed. The pin is resolved in the registry
- * before anything changes; then `latest` is re-pointed and the app deployed by that digest, verified.
+ * before anything changes; then `latest` is re-pointed and the app deployed by that digest, verified
+ * and reported.
  */
 export async function rollback(input: RollbackInput): Promise<Run> {
-  const { app } = input;
+  const { app, pin } = input;
   const env = input.env ?? {};
-  const reportDir = join(input.reportRoot, rollbackReportDir(input.pin));
+  const reportDir = join(input.reportRoot, rollbackReportDir(pin));
   const repository = repositoryOf(input.registry, app);
   const run: Run = { steps: [], ms: 0 };
   return runGraph(
@@ -357,7 +414,7 @@ export async function rollback(input: RollbackInput): Promise<Run> {
         name: "resolve",
         after: [],
         run: async () => {
-          const result = await sh(resolvePinCommand({ reportDir, repository, ref: input.pin }), {
+          const result = await sh(resolvePinCommand({ reportDir, repository, ref: pin }), {
             env,
           });
           if (result.exitCode === 0) run.digest = result.stdout.trim();
@@ -369,7 +426,12 @@ export async function rollback(input: RollbackInput): Promise<Run> {
         after: ["resolve"],
         run: () => sh(retagCommand({ reportDir, repository, digest: run.digest ?? "" }), { env }),
       },
-      ...deploySteps(app, repository, reportDir, run, env, "resolve"),
+      ...deploySteps(app, repository, reportDir, run, env, "resolve", {
+        version: pin,
+        mode: "rollback",
+        stack: E2E_STACK,
+        image: pin.startsWith("sha256:") ? `${repository}@${pin}` : `${repository}:${pin}`,
+      }),
     ],
     run,
   );
