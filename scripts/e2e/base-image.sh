@@ -44,6 +44,7 @@ else
   # hands `docker import` a (truncated) stream, and that image must never pass for the base.
   partial=$ref-partial-$$
   trap '"$docker" rmi "$partial" >/dev/null 2>&1 || true' EXIT
+  # shellcheck disable=SC2016 # the hook's $1 is mmdebstrap's (the chroot), not ours
   mmdebstrap --quiet --variant="$variant" --include="$include" \
     --aptopt='Acquire::Languages "none"' \
     --customize-hook='echo "APT::Keep-Downloaded-Packages \"false\";" >"$1/etc/apt/apt.conf.d/docker-clean"' \

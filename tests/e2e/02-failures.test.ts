@@ -395,8 +395,9 @@ describe("a release that must fail, fails closed (real engine and registry)", fu
   });
 
   it("leaves no gate container behind (smoke boots, test runs)", async function () {
+    // Status and creation time say which run left it (and whether it still runs) when one is left.
     const left = await sh(
-      `${DOCKER} ps -a --filter label=slipway.gate --format '{{.ID}} {{.Names}}'`,
+      `${DOCKER} ps -a --filter label=slipway.gate --format '{{.ID}} {{.Names}} {{.Status}} {{.CreatedAt}} {{.Command}}'`,
     );
     assert.equal(left.stdout.trim(), "");
   });
