@@ -231,6 +231,8 @@ export class ReleasePipeline extends pulumi.ComponentResource {
             requireStatement: c.scan.requireStatement,
             trivyImage: c.scan.trivyImage,
             report: c.scan.report,
+            baseImage: this.base.ref,
+            baseline: c.scan.baseline,
           },
           child,
         );

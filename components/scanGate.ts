@@ -1,6 +1,6 @@
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { scanGateCommand } from "../gates/commands";
+import { scanGateCommand, trivyReportFile } from "../gates/commands";
 import { gateCommand, verdictOf } from "./gateCommand";
 
 /** Arguments of {@link ScanGate}. */
@@ -28,12 +28,23 @@ export interface ScanGateArgs {
    * image. (The report is still tied to this image: the gate runs again when its digest changes.)
    */
   report?: string;
+  /**
+   * The base image the runtime image was built on (the pinned ref, once pulled): each finding is
+   * labelled `base` or `app` by the layer Trivy found it in. Default: no attribution.
+   */
+  baseImage?: pulumi.Input<string>;
+  /**
+   * The currently released image's Trivy report, relative to the project root (config
+   * `scan.baseline`): only findings absent from it block. Default: every finding counts.
+   */
+  baseline?: string;
 }
 
 /**
  * SOP step 5: the vulnerability scan of the exact runtime image and the release policy's verdict
- * (SECURITY_CRITICAL, SECURITY_HIGH, MALWARE_DETECTED, ...). The JSON result is kept in the report
- * directory.
+ * (SECURITY_CRITICAL, SECURITY_HIGH, MALWARE_DETECTED, ...). The gate's JSON result is kept in the
+ * report directory, and so is Trivy's own JSON report when the gate runs Trivy (`trivy.json`: the
+ * report the next release can take as its baseline).
  */
 export class ScanGate extends pulumi.ComponentResource {
   public readonly run: command.local.Command;
@@ -49,17 +60,22 @@ export class ScanGate extends pulumi.ComponentResource {
       ignoreUnfixed: args.ignoreUnfixed ?? false,
       allowlist: args.allowlist,
       requireStatement: args.requireStatement ?? false,
+      baseline: args.baseline,
     };
     const report = args.report;
     this.run = gateCommand(
       `${name}-run`,
       {
         dir: args.projectDir,
-        create: pulumi
-          .output(args.image)
-          .apply((image) =>
-            scanGateCommand(report === undefined ? { ...policy, image } : { ...policy, report }),
-          ),
+        create: pulumi.all([args.image, args.baseImage]).apply(([image, baseImage]) =>
+          scanGateCommand({
+            ...policy,
+            baseImage,
+            ...(report === undefined
+              ? { image, keepReport: trivyReportFile(args.reportDir) }
+              : { report }),
+          }),
+        ),
         triggers: [args.digest],
       },
       this,

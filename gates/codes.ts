@@ -169,7 +169,8 @@ const catalog = {
   SCANNER_UNAVAILABLE: {
     step: "5-scan",
     severity: "error",
-    meaning: "No scanner could run (no `trivy` on PATH, no usable pinned Trivy image), or Trivy failed.",
+    meaning:
+      "No scanner could run (no `trivy` on PATH, no usable pinned Trivy image), or Trivy failed.",
     remedy:
       "Install Trivy, or pass `--trivy-image aquasec/trivy@sha256:...` with Docker available.",
   },

@@ -220,9 +220,21 @@ export function smokeGateCommand(spec: SmokeGateSpec): string {
   ]);
 }
 
-/** What the scan reads: the image (Trivy runs) or a Trivy JSON report made elsewhere. */
+/**
+ * What the scan reads: the image (Trivy runs, and its raw report may be kept) or a Trivy JSON report
+ * made elsewhere (already a file: nothing to keep).
+ */
 export type ScanSubject =
-  { image: string; report?: undefined } | { report: string; image?: undefined };
+  | {
+      image: string;
+      report?: undefined;
+      /**
+       * Where Trivy's raw JSON report is kept (SOP step 5); in the pipeline `trivyReportFile(reportDir)`,
+       * so every release keeps the report the next one can use as its `baseline`.
+       */
+      keepReport?: string;
+    }
+  | { report: string; image?: undefined; keepReport?: undefined };
 
 export type ScanGateSpec = GateSpecBase &
   ScanSubject & {
@@ -232,7 +244,16 @@ export type ScanGateSpec = GateSpecBase &
     ignoreUnfixed?: boolean;
     allowlist?: string;
     requireStatement?: boolean;
+    /** The base image (the pinned ref the build used): findings are labelled base / app by layer. */
+    baseImage?: string;
+    /** An earlier release's Trivy report: block only on findings absent from it. */
+    baseline?: string;
   };
+
+/** Where a release keeps Trivy's raw JSON report: `<reportDir>/trivy.json`. */
+export function trivyReportFile(reportDir: string): string {
+  return `${reportDir}/trivy.json`;
+}
 
 /** `scan`: Trivy findings → the release policy's verdict. */
 export function scanGateCommand(spec: ScanGateSpec): string {
@@ -243,6 +264,9 @@ export function scanGateCommand(spec: ScanGateSpec): string {
     flag("ignore-unfixed", spec.ignoreUnfixed),
     opt("allowlist", spec.allowlist),
     flag("require-statement", spec.requireStatement),
+    opt("keep-report", spec.keepReport),
+    opt("base-image", spec.baseImage),
+    opt("baseline", spec.baseline),
   ]);
 }
 

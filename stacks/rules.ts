@@ -356,6 +356,24 @@ export const RULES: readonly Rule[] = [
       }
     },
   }),
+  /**
+   * Baseline mode lets known findings through (those already in the released image): prod, which
+   * otherwise blocks on every HIGH and CRITICAL finding, takes that only when someone chose it
+   * explicitly, not because a path was left in the config.
+   */
+  rule({
+    id: "prod-baseline-explicit",
+    environments: PROD,
+    needs: ["scan.baseline", "scan.allowBaselineInProd"],
+    check: ({ scan }, report) => {
+      if (scan.baseline !== undefined && !scan.allowBaselineInProd) {
+        report(
+          ["scan", "baseline"],
+          "prod blocks on every finding unless baseline mode is chosen explicitly: pulumi config set --path scan.allowBaselineInProd true (or pulumi config rm --path scan.baseline)",
+        );
+      }
+    },
+  }),
   /** In prod every accepted vulnerability carries a reason and an expiry date. */
   rule({
     id: "prod-allowlist-statements",

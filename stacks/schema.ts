@@ -208,6 +208,14 @@ export const scanSchema = z.strictObject({
    * Not in prod, which scans the exact image it pushes.
    */
   report: projectPath.optional(),
+  /**
+   * Baseline mode: the currently released image's Trivy report, relative to the project (every
+   * release keeps its own as `.slipway/releases/<version>/trivy.json`). Only findings absent from it
+   * block; the others are listed as carried over. prod needs `allowBaselineInProd` as well.
+   */
+  baseline: projectPath.optional(),
+  /** prod's explicit switch for `baseline` (prod otherwise blocks on every finding). Default false. */
+  allowBaselineInProd: z.boolean().default(false),
 });
 
 export const registrySchema = z.strictObject({

@@ -21,6 +21,8 @@ export interface ReportInput {
 const RELEASE_FILE = "release.json";
 /** The report's own `--json` output, when written into the directory it reads. */
 const OWN_RESULT = "report.json";
+/** Trivy's raw JSON report, kept by the scan gate (`--keep-report`): evidence, not a gate result. */
+const TRIVY_REPORT = "trivy.json";
 const SKIPPED_SUFFIX = ".skipped";
 
 const VERDICTS = new Set(["pass", "warn", "block"]);
@@ -142,7 +144,7 @@ export async function readResultsDir(dir: string): Promise<ReportInput> {
       input.skipped[entry.slice(0, -SKIPPED_SUFFIX.length)] = reason === "" ? "disabled" : reason;
       continue;
     }
-    if (!entry.endsWith(".json") || entry === OWN_RESULT) continue;
+    if (!entry.endsWith(".json") || entry === OWN_RESULT || entry === TRIVY_REPORT) continue;
     const text = await readText(file);
     if (entry === RELEASE_FILE) {
       const parsed = parseReleaseInfo(text);

@@ -1,5 +1,6 @@
 import type { Finding } from "../result";
 import type { AllowlistEntry } from "./allowlist";
+import { countOrigins, layerRelation, ORIGINS, type BaseLayers, type OriginCounts } from "./origin";
 import type { Evaluated, PolicyOutcome, Tally } from "./policy";
 import { SEVERITIES, type ScanFinding, type ScanReport, type Severity } from "./report";
 
@@ -84,6 +85,50 @@ export interface DetailOptions {
   ignoreUnfixed: boolean;
   allowlistFile?: string;
   baselineFile?: string;
+  /** Where Trivy's raw report was kept (`--keep-report`). */
+  keptReport?: string;
+  /** What was learnt of the base image (`--base-image`): findings then carry their origin. */
+  base?: BaseLayers;
+}
+
+/** `base 1, app 2, unknown 0` */
+export function originCounts(c: OriginCounts): string {
+  return ORIGINS.map((o) => `${o} ${c[o]}`).join(", ");
+}
+
+function originsOf(list: readonly Evaluated[]): OriginCounts {
+  return countOrigins(list.flatMap((e) => (e.origin === undefined ? [] : [e.origin])));
+}
+
+/** A section header's origin counts (`; origin: base 1, app 0, unknown 0`), when attributed. */
+function originSuffix(list: readonly Evaluated[], base: BaseLayers | undefined): string {
+  return base === undefined ? "" : `; origin: ${originCounts(originsOf(list))}`;
+}
+
+/** ` [base]` after a listed finding, when attributed. */
+function originLabel(e: Evaluated): string {
+  return e.origin === undefined ? "" : ` [${e.origin}]`;
+}
+
+/**
+ * The line that says how findings were attributed: the base's layers and how they sit in the image,
+ * or why they could not be read.
+ */
+export function originLine(report: ScanReport, base: BaseLayers): string {
+  if (base.layers === undefined) {
+    return `origin: cannot read the layers of the base image ${base.ref} (${base.error}): every finding's origin is unknown (pull the base image to tell base from app; the verdict does not depend on it)`;
+  }
+  const n = base.layers.length;
+  const legend =
+    "[base]: found in one of them; [app]: in a later layer; [unknown]: the report names no layer";
+  switch (layerRelation(report.diffIds, base.layers)) {
+    case "prefix":
+      return `origin: the base image ${base.ref} is the image's first ${n} of ${report.diffIds.length} layers; ${legend}`;
+    case "not-prefix":
+      return `origin: the base image ${base.ref} has ${plural(n, "layer")}, but the image's ${plural(report.diffIds.length, "layer")} do not start with them (built on another base, or the report is of another image); only findings in layers it shares with the base are [base]`;
+    case "unknown":
+      return `origin: the base image ${base.ref} has ${plural(n, "layer")} (the report lists no image layers); ${legend}`;
+  }
 }
 
 /** The lines under the summary. */
@@ -97,13 +142,21 @@ export function detailLines(
   lines.push(
     `scanned: ${report.artifactName !== "" ? report.artifactName : "(unnamed artifact)"}${subject !== "" ? ` (${subject})` : ""}, report ${report.source}`,
   );
+  if (options.keptReport !== undefined) {
+    lines.push(
+      `report kept: ${options.keptReport} (Trivy's JSON report; once released, the next release's baseline)`,
+    );
+  }
   const policy = [`blocks ${thresholdText(options.threshold)}`];
   if (options.ignoreUnfixed) policy.push("unfixed vulnerabilities ignored");
   if (options.allowlistFile !== undefined) policy.push(`allowlist ${options.allowlistFile}`);
   if (options.baselineFile !== undefined) policy.push(`baseline ${options.baselineFile}`);
   lines.push(`policy: ${policy.join("; ")}`);
+  if (options.base !== undefined) lines.push(originLine(report, options.base));
   if (outcome.blocking.length > 0) {
-    lines.push(`blocking: ${countLine(outcome.blockingTally)}`);
+    lines.push(
+      `blocking: ${countLine(outcome.blockingTally)}${originSuffix(outcome.blocking, options.base)}`,
+    );
     for (const e of outcome.blocking) lines.push(`  ${blockingLine(e)}`);
   }
   if (outcome.allowlisted.length > 0) {
@@ -112,9 +165,9 @@ export function detailLines(
   }
   if (outcome.carriedOver.length > 0) {
     lines.push(
-      `carried over from the baseline (not blocking): ${plural(outcome.carriedOver.length, "finding")}`,
+      `carried over from the baseline (not blocking): ${plural(outcome.carriedOver.length, "finding")}${originSuffix(outcome.carriedOver, options.base)}`,
     );
-    for (const e of outcome.carriedOver) lines.push(`  ${findingLine(e.finding)}`);
+    for (const e of outcome.carriedOver) lines.push(`  ${findingLine(e.finding)}${originLabel(e)}`);
   }
   for (const e of outcome.expiredEntries) {
     lines.push(
@@ -144,7 +197,7 @@ export function detailLines(
 }
 
 function blockingLine(e: Evaluated): string {
-  const line = findingLine(e.finding);
+  const line = `${findingLine(e.finding)}${originLabel(e)}`;
   return e.expiredEntry === undefined
     ? line
     : `${line} (allowlist entry ${entryLabel(e.expiredEntry)} expired on ${e.expiredEntry.expires})`;
@@ -174,6 +227,10 @@ export function findingRecord(e: Evaluated): Finding {
     title: f.title,
   };
   if (f.line > 0) record.line = f.line;
+  if (e.origin !== undefined) {
+    record.origin = e.origin;
+    record.layer = f.layer;
+  }
   if (e.entry !== undefined) {
     record.allowlistEntry = e.entry.source;
     record.allowlistExpires = e.entry.expires;
@@ -229,5 +286,23 @@ export function figuresOf(
   figures["allowlist.entries"] = options.allowlistEntries;
   figures["allowlist.expired"] = outcome.expiredEntries.length;
   figures["allowlist.unused"] = outcome.unusedEntries.length;
+  if (options.baselineFile !== undefined) figures.baseline = options.baselineFile;
+  if (options.keptReport !== undefined) figures.keptReport = options.keptReport;
+  const base = options.base;
+  if (base !== undefined) {
+    figures.baseImage = base.ref;
+    figures["baseImage.inspected"] = base.layers !== undefined;
+    figures["baseImage.layers"] = base.layers?.length ?? 0;
+    figures["image.layers"] = report.diffIds.length;
+    const lists: [string, readonly Evaluated[]][] = [
+      ["blocking", outcome.blocking],
+      ["carriedOver", outcome.carriedOver],
+      ["allowlisted", outcome.allowlisted],
+    ];
+    for (const [name, list] of lists) {
+      const counts = originsOf(list);
+      for (const o of ORIGINS) figures[`${name}.origin.${o}`] = counts[o];
+    }
+  }
   return figures;
 }

@@ -1,7 +1,11 @@
+import { resolve } from "node:path";
 import type { Gate, GateFlags } from "../gate";
 import { block, pass, UsageError, warn, type GateResult } from "../result";
 import { readAllowlist, requireStatements, type Allowlist } from "./allowlist";
+import { inspectBaseLayers } from "./baseImage";
 import { detailLines, entryRecord, figuresOf, findingRecord, summaryLine } from "./format";
+import { keepReport, prepareKeep } from "./keep";
+import { attributor, type BaseLayers } from "./origin";
 import { baselineKeys, evaluate, thresholdOf } from "./policy";
 import { readReport, type ScanReport } from "./report";
 import { PINNED_IMAGE, scanImage } from "./runner";
@@ -10,7 +14,8 @@ import { PINNED_IMAGE, scanImage } from "./runner";
  * `scan`: the vulnerability gate (SOP step 5). Wires flags → report (read or produced by Trivy) →
  * allowlist → policy → result. Blocks with SECURITY_CRITICAL / SECURITY_HIGH; fails closed with
  * SCAN_REPORT_INVALID, ALLOWLIST_INVALID or SCANNER_UNAVAILABLE; warns OUTDATED_BASE_IMAGE when nothing
- * blocks but the report says the image's OS is past its end of support.
+ * blocks but the report says the image's OS is past its end of support. With `--image`, `--keep-report`
+ * keeps Trivy's raw report (the next release's `--baseline`); `--base-image` labels findings by origin.
  */
 
 function stringFlag(flags: GateFlags, name: string): string | undefined {
@@ -34,6 +39,8 @@ const gate: Gate = {
     "--allowlist FILE              .trivyignore (ID [exp:yyyy-mm-dd]) or .trivyignore.yaml",
     "--require-statement           every allowlist entry needs a statement and an expiry",
     "--baseline FILE               block only on findings absent from this earlier report",
+    "--keep-report FILE            with --image: keep Trivy's JSON report there (written atomically)",
+    "--base-image REF              label findings base/app by the base image's layers (docker inspect)",
   ],
   options: {
     report: { type: "string" },
@@ -44,6 +51,8 @@ const gate: Gate = {
     allowlist: { type: "string" },
     "require-statement": { type: "boolean" },
     baseline: { type: "string" },
+    "keep-report": { type: "string" },
+    "base-image": { type: "string" },
   },
 
   async run(flags, ctx): Promise<GateResult> {
@@ -60,6 +69,17 @@ const gate: Gate = {
       throw new UsageError(
         `--trivy-image must be pinned by digest (name:tag@sha256:<64 hex>), got "${trivyImage}"`,
       );
+    }
+    const keptReport = stringFlag(flags, "keep-report");
+    if (keptReport !== undefined && image === undefined) {
+      throw new UsageError(
+        "--keep-report applies to --image (Trivy runs here); with --report the report is already a file",
+      );
+    }
+    if (keptReport === "") throw new UsageError("--keep-report needs a file path");
+    const baseImage = stringFlag(flags, "base-image");
+    if (baseImage !== undefined && (baseImage === "" || baseImage.startsWith("-"))) {
+      throw new UsageError(`--base-image: "${baseImage}" is not an image reference`);
     }
     const threshold = thresholdOf(stringFlag(flags, "severity") ?? "HIGH,CRITICAL");
     const ignoreUnfixed = flags["ignore-unfixed"] === true;
@@ -82,15 +102,37 @@ const gate: Gate = {
       timings.baseline = elapsed(t);
     }
 
+    if (keptReport !== undefined) {
+      if (baselineFile !== undefined && resolve(baselineFile) === resolve(keptReport)) {
+        throw new UsageError(
+          "--keep-report names the --baseline file: keep this report beside it, not over it",
+        );
+      }
+      prepareKeep(keptReport);
+    }
+
+    // The base's layers are read beside the scan (a local `docker image inspect`); never throws.
+    const tBase = process.hrtime.bigint();
+    const inspecting: Promise<BaseLayers> | undefined =
+      baseImage === undefined
+        ? undefined
+        : inspectBaseLayers(baseImage, ctx.env).then((layers) => {
+            timings.baseImage = elapsed(tBase);
+            return layers;
+          });
+
     let report: ScanReport;
     const t0 = process.hrtime.bigint();
     if (image !== undefined) {
-      report = await scanImage(image, { env: ctx.env, trivyImage, progress: ctx.progress });
+      const scanned = await scanImage(image, { env: ctx.env, trivyImage, progress: ctx.progress });
       timings.scan = elapsed(t0);
+      report = scanned.report;
+      if (keptReport !== undefined) keepReport(keptReport, scanned.bytes);
     } else {
       report = readReport(reportPath as string);
       timings.read = elapsed(t0);
     }
+    const base = inspecting === undefined ? undefined : await inspecting;
 
     const t1 = process.hrtime.bigint();
     const outcome = evaluate(report.findings, {
@@ -99,6 +141,7 @@ const gate: Gate = {
       now: ctx.now(),
       ...(allowlist === undefined ? {} : { allowlist }),
       ...(baseline === undefined ? {} : { baseline }),
+      ...(base === undefined ? {} : { originOf: attributor(base) }),
     });
     timings.policy = elapsed(t1);
 
@@ -107,6 +150,8 @@ const gate: Gate = {
       ignoreUnfixed,
       ...(allowlistFile === undefined ? {} : { allowlistFile }),
       ...(baselineFile === undefined ? {} : { baselineFile }),
+      ...(keptReport === undefined ? {} : { keptReport }),
+      ...(base === undefined ? {} : { base }),
     };
     const extras = {
       details: detailLines(report, outcome, options),

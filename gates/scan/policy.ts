@@ -1,5 +1,6 @@
 import { UsageError } from "../result";
 import { AllowlistEntry, AllowlistIndex, isExpired, type Allowlist } from "./allowlist";
+import type { Origin } from "./origin";
 import { SEVERITIES, SEVERITY_RANK, isSeverity, type ScanFinding, type Severity } from "./report";
 
 /**
@@ -23,6 +24,8 @@ export interface Evaluated {
   entry?: AllowlistEntry;
   /** An expired entry that would have matched a blocking finding. */
   expiredEntry?: AllowlistEntry;
+  /** Base image or app (`--base-image`); absent when the gate was not asked. */
+  origin?: Origin;
 }
 
 export interface Tally {
@@ -39,6 +42,11 @@ export interface PolicyOptions {
   now: Date;
   /** Keys (see `baselineKey`) of findings already present in a baseline report. */
   baseline?: ReadonlySet<string>;
+  /**
+   * Labels each listed finding with its origin (see origin.ts). It labels only: no verdict depends on
+   * it.
+   */
+  originOf?: (f: ScanFinding) => Origin;
 }
 
 export interface PolicyOutcome {
@@ -92,9 +100,16 @@ export function isFixed(f: ScanFinding): boolean {
   return f.status !== "" ? f.status === "fixed" : f.fixed !== "";
 }
 
-/** Identity of a finding across two reports: ID + package + installed version + target. */
+/**
+ * Identity of a finding across two reports: ID + package + installed version + where (target and
+ * package path). An image has one OS-package Result, whose Target Trivy spells `<image ref> (<os>)`:
+ * it names the release (`slipway/odoo:v1.4.3-runtime (debian 12.5)`), so the next release's report
+ * never has the same one. OS packages are therefore placed by their Result class alone; language
+ * packages, secrets and misconfigurations by their target, a path or ecosystem inside the image.
+ */
 export function baselineKey(f: ScanFinding): string {
-  return `${f.kind}\u0000${f.id}\u0000${f.pkgName}\u0000${f.installed}\u0000${f.target}\u0000${f.pkgPath}`;
+  const where = f.resultClass === "os-pkgs" ? "os-pkgs" : f.target;
+  return `${f.kind}\u0000${f.id}\u0000${f.pkgName}\u0000${f.installed}\u0000${where}\u0000${f.pkgPath}`;
 }
 
 class Counter {
@@ -154,6 +169,10 @@ export function evaluate(findings: readonly ScanFinding[], options: PolicyOption
   let belowThreshold = 0;
   let unfixedIgnored = 0;
   let nonFailures = 0;
+  const originOf = options.originOf;
+  /** A listed finding, with its origin when asked. */
+  const listed = (f: ScanFinding, state: FindingState): Evaluated =>
+    originOf === undefined ? { finding: f, state } : { finding: f, state, origin: originOf(f) };
 
   for (const f of findings) {
     if (f.kind === "misconfiguration" && f.status !== "FAIL") {
@@ -182,15 +201,15 @@ export function evaluate(findings: readonly ScanFinding[], options: PolicyOption
       continue;
     }
     if (active !== undefined) {
-      allowlisted.push({ finding: f, state: "allowlisted", entry: active });
+      allowlisted.push({ ...listed(f, "allowlisted"), entry: active });
       allowlistedCount.add(f);
       continue;
     }
     if (options.baseline !== undefined && options.baseline.has(baselineKey(f))) {
-      carriedOver.push({ finding: f, state: "carried-over" });
+      carriedOver.push(listed(f, "carried-over"));
       continue;
     }
-    const evaluated: Evaluated = { finding: f, state: "blocking" };
+    const evaluated = listed(f, "blocking");
     if (expired !== undefined) evaluated.expiredEntry = expired;
     blocking.push(evaluated);
     blockingCount.add(f);

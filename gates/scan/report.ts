@@ -81,6 +81,11 @@ export interface ScanFinding {
   title: string;
   /** Secrets and misconfigurations: the line in `target`; else 0. */
   line: number;
+  /**
+   * The DiffID of the image layer Trivy found it in (`Layer.DiffID`), "" when the report does not say
+   * (filesystem and repository scans, older reports): what tells base-image findings from the app's.
+   */
+  layer: string;
 }
 
 export interface ScanReport {
@@ -94,6 +99,8 @@ export interface ScanReport {
   os: string;
   /** Trivy's `Metadata.OS.EOSL`: the OS release is past its end of support. */
   eosl: boolean;
+  /** The image's layer DiffIDs, bottom first (`Metadata.DiffIDs`); empty when the report has none. */
+  diffIds: string[];
   results: number;
   findings: ScanFinding[];
 }
@@ -179,6 +186,21 @@ class Reader {
     }
   }
 
+  /** One string per distinct DiffID: an image has a few layers, a report 100,000 findings. */
+  private readonly layers = new Map<string, string>();
+
+  /** `Layer.DiffID`, or "" when the finding has no Layer. */
+  layer(obj: Json): string {
+    const layer = obj.Layer;
+    if (layer === undefined || layer === null) return "";
+    if (!isObject(layer)) this.fail("Layer must be an object");
+    const diffId = this.optString(layer, "DiffID");
+    const known = this.layers.get(diffId);
+    if (known !== undefined) return known;
+    this.layers.set(diffId, diffId);
+    return diffId;
+  }
+
   line(obj: Json, key: string): number {
     const value = obj[key];
     if (value === undefined || value === null) return 0;
@@ -219,6 +241,7 @@ function readVulnerability(
     status,
     title: r.optString(v, "Title"),
     line: 0,
+    layer: r.layer(v),
   };
 }
 
@@ -239,6 +262,7 @@ function readSecret(r: Reader, s: unknown, target: string, resultClass: string):
     status: "",
     title: r.optString(s, "Title"),
     line: r.line(s, "StartLine"),
+    layer: r.layer(s),
   };
 }
 
@@ -275,21 +299,32 @@ function readMisconfiguration(
     status,
     title: r.optString(m, "Title"),
     line,
+    layer: r.layer(m),
   };
 }
 
-function readMetadata(r: Reader, doc: Json): { os: string; eosl: boolean } {
+interface Metadata {
+  os: string;
+  eosl: boolean;
+  diffIds: string[];
+}
+
+function readMetadata(r: Reader, doc: Json): Metadata {
   const meta = doc.Metadata;
   r.list = "Metadata";
-  if (meta === undefined || meta === null) return { os: "", eosl: false };
+  const none: Metadata = { os: "", eosl: false, diffIds: [] };
+  if (meta === undefined || meta === null) return none;
   if (!isObject(meta)) r.fail("must be an object");
+  const diffIds = r.optArray(meta, "DiffIDs");
+  r.list = "Metadata.DiffIDs";
+  if (!diffIds.every((d) => typeof d === "string")) r.fail("must be an array of strings");
   const os = meta.OS;
   r.list = "Metadata.OS";
-  if (os === undefined || os === null) return { os: "", eosl: false };
+  if (os === undefined || os === null) return { ...none, diffIds: diffIds as string[] };
   if (!isObject(os)) r.fail("must be an object");
   const family = r.optString(os, "Family");
   const name = r.optString(os, "Name");
-  return { os: `${family} ${name}`.trim(), eosl: os.EOSL === true };
+  return { os: `${family} ${name}`.trim(), eosl: os.EOSL === true, diffIds: diffIds as string[] };
 }
 
 interface ResultInfo {
@@ -316,7 +351,7 @@ function readDocument(doc: unknown, r: Reader): { report: ScanReport; results: R
   }
   r.list = "Trivy";
   const trivyVersion = isObject(doc.Trivy) ? r.optString(doc.Trivy, "Version") : "";
-  const { os, eosl } = readMetadata(r, doc);
+  const { os, eosl, diffIds } = readMetadata(r, doc);
   r.list = "";
   const artifactName = r.optString(doc, "ArtifactName");
   const artifactType = r.optString(doc, "ArtifactType");
@@ -351,6 +386,7 @@ function readDocument(doc: unknown, r: Reader): { report: ScanReport; results: R
     trivyVersion,
     os,
     eosl,
+    diffIds,
     results: results.length,
     findings,
   };
@@ -448,13 +484,16 @@ export function parseReportBytes(bytes: Buffer, source: string, batchBytes?: num
   return report;
 }
 
-/** Reads and parses a report file; `source` names it in messages (default: the path). */
-export function readReport(path: string, source: string = path): ScanReport {
-  let bytes: Buffer;
+/** Reads a report file's bytes; one that cannot be read is SCAN_REPORT_INVALID, naming `source`. */
+export function readReportBytes(path: string, source: string = path): Buffer {
   try {
-    bytes = readFileSync(path);
+    return readFileSync(path);
   } catch (err) {
     throw invalid(source, `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  return parseReportBytes(bytes, source);
+}
+
+/** Reads and parses a report file; `source` names it in messages (default: the path). */
+export function readReport(path: string, source: string = path): ScanReport {
+  return parseReportBytes(readReportBytes(path, source), source);
 }

@@ -2,7 +2,7 @@ import { accessSync, constants, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { GateError } from "../result";
-import { parseReportBytes, readReport, type ScanReport } from "./report";
+import { parseReportBytes, readReportBytes, type ScanReport } from "./report";
 
 /**
  * `scan --image REF`: runs Trivy itself. A `trivy` binary on PATH first; else the Trivy container image
@@ -144,8 +144,14 @@ export interface ScanImageOptions {
   progress(line: string): void;
 }
 
+export interface ScanOutcome {
+  report: ScanReport;
+  /** The report exactly as Trivy wrote it (`--keep-report`). */
+  bytes: Buffer;
+}
+
 /** Runs Trivy on an image and reads its report. */
-export async function scanImage(ref: string, options: ScanImageOptions): Promise<ScanReport> {
+export async function scanImage(ref: string, options: ScanImageOptions): Promise<ScanOutcome> {
   const scanner = chooseScanner(options.env, options.trivyImage);
   const source = `the Trivy report for ${ref}`;
   const dir = mkdtempSync(join(tmpdir(), "slipway-scan-"));
@@ -179,9 +185,8 @@ export async function scanImage(ref: string, options: ScanImageOptions): Promise
         "read Trivy's message above: the image must exist locally or in a reachable registry, and Trivy must reach its vulnerability DB",
       ]);
     }
-    return scanner.kind === "trivy"
-      ? readReport(output, source)
-      : parseReportBytes(outcome.stdout, source);
+    const bytes = scanner.kind === "trivy" ? readReportBytes(output, source) : outcome.stdout;
+    return { report: parseReportBytes(bytes, source), bytes };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

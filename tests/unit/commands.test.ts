@@ -29,6 +29,7 @@ import {
   smokeGateCommand,
   tagGuardCommand,
   testGateCommand,
+  trivyReportFile,
 } from "../../gates/commands";
 
 const DIGEST = "sha256:9e25f400253a5fa3191813d6a67eb801ca1e6f012b3bd2588fa6920b59e3eba6";
@@ -236,6 +237,53 @@ describe("gate command builders", () => {
       scanGateCommand({ reportDir: REPORT, report: "reports/trivy.json", severity: ["CRITICAL"] }),
       `${GATE_BIN} scan --report reports/trivy.json --severity CRITICAL --json ${REPORT}/scan.json`,
     );
+  });
+
+  it("keeps Trivy's report, names the base image and the baseline when asked, after the policy flags", () => {
+    const base = `python:3.11-slim-bullseye@${DIGEST}`;
+    assert.equal(trivyReportFile(REPORT), `${REPORT}/trivy.json`);
+    assert.equal(
+      scanGateCommand({
+        reportDir: REPORT,
+        image: "slipway/odoo:v1.4.3-runtime",
+        severity: ["HIGH", "CRITICAL"],
+        keepReport: trivyReportFile(REPORT),
+        baseImage: base,
+        baseline: ".slipway/releases/v1.4.2/trivy.json",
+      }),
+      `${GATE_BIN} scan --image slipway/odoo:v1.4.3-runtime --severity HIGH,CRITICAL ` +
+        `--keep-report ${REPORT}/trivy.json --base-image ${base} ` +
+        `--baseline .slipway/releases/v1.4.2/trivy.json --json ${REPORT}/scan.json`,
+    );
+    // A report file is judged as it is: no Trivy run, nothing to keep (the type refuses keepReport).
+    assert.equal(
+      scanGateCommand({ reportDir: REPORT, report: "r.json", baseImage: base }),
+      `${GATE_BIN} scan --report r.json --base-image ${base} --json ${REPORT}/scan.json`,
+    );
+    // @ts-expect-error keepReport applies to an image scan only
+    scanGateCommand({ reportDir: REPORT, report: "r.json", keepReport: "k.json" });
+  });
+
+  it("builds a scan command the gate's own parser accepts, flag for flag", async () => {
+    const cmd = scanGateCommand({
+      reportDir: REPORT,
+      image: "slipway/odoo:v1.4.3-runtime",
+      keepReport: trivyReportFile(REPORT),
+      baseImage: `python:3.11-slim-bullseye@${DIGEST}`,
+      baseline: ".slipway/releases/v1.4.2/trivy.json",
+    });
+    const argv = argvOf(cmd);
+    assert.equal(argv[0], GATE_BIN);
+    const { parseArgs } = await import("node:util");
+    const gate = (await import("../../gates/scan/gate")).default;
+    const values: Record<string, unknown> = parseArgs({
+      args: argv.slice(2),
+      options: { ...gate.options, json: { type: "string" } },
+      strict: true,
+    }).values;
+    assert.equal(values["keep-report"], `${REPORT}/trivy.json`);
+    assert.equal(values["base-image"], `python:3.11-slim-bullseye@${DIGEST}`);
+    assert.equal(values.baseline, ".slipway/releases/v1.4.2/trivy.json");
   });
 
   it("builds the registry commands: tag-guard, resolve, retag", () => {

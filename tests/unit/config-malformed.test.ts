@@ -304,6 +304,24 @@ const cases: Case[] = [
     says: /conflicts with scan.report/,
   },
   {
+    name: "a baseline report outside the project",
+    changes: { "scan.baseline": "/srv/releases/v1.4.2/trivy.json" },
+    path: "slipway:scan.baseline",
+    says: /relative to the project/,
+  },
+  {
+    name: "a baseline switch that is text",
+    changes: { "scan.allowBaselineInProd": "yes" },
+    path: "slipway:scan.allowBaselineInProd",
+  },
+  {
+    name: "a prod baseline without its explicit switch",
+    stack: "prod",
+    changes: { "scan.baseline": ".slipway/releases/v1.4.2/trivy.json" },
+    path: "slipway:scan.baseline",
+    says: /scan\.allowBaselineInProd true/,
+  },
+  {
     name: "a foreign registry host for App Platform",
     changes: { "registry.server": "ghcr.io" },
     path: "slipway:registry.server",

@@ -54,6 +54,21 @@ const prodRules: {
     devAccepts: true,
   },
   {
+    id: "prod-baseline-explicit",
+    changes: { "scan.baseline": ".slipway/releases/v1.4.2/trivy.json" },
+    path: "slipway:scan.baseline",
+    devAccepts: true,
+  },
+  {
+    id: "prod-baseline-explicit",
+    changes: {
+      "scan.baseline": ".slipway/releases/v1.4.2/trivy.json",
+      "scan.allowBaselineInProd": false,
+    },
+    path: "slipway:scan.baseline",
+    devAccepts: true,
+  },
+  {
     id: "prod-allowlist-statements",
     changes: { "scan.allowlist": ".trivyignore.yaml" },
     path: "slipway:scan.requireStatement",
@@ -157,6 +172,22 @@ describe("config: prod rules", () => {
     assert.equal(parseReleaseConfig(raw, "prod").scan.allowlist, ".trivyignore.yaml");
   });
 
+  it("accepts baseline mode in prod when scan.allowBaselineInProd chooses it", () => {
+    const raw = withValues(rawConfig("prod"), {
+      "scan.baseline": ".slipway/releases/v1.4.2/trivy.json",
+      "scan.allowBaselineInProd": true,
+    });
+    const scan = parseReleaseConfig(raw, "prod").scan;
+    assert.equal(scan.baseline, ".slipway/releases/v1.4.2/trivy.json");
+    assert.equal(scan.allowBaselineInProd, true);
+  });
+
+  it("defaults scan.allowBaselineInProd to false, and has no baseline unless one is set", () => {
+    const scan = parseReleaseConfig(rawConfig("prod"), "prod").scan;
+    assert.equal(scan.allowBaselineInProd, false);
+    assert.equal(scan.baseline, undefined);
+  });
+
   it("lists every prod problem at once, not the first one", () => {
     const raw = withValues(rawConfig("prod"), {
       baseImage: "python:3.11-slim-bullseye",
@@ -221,6 +252,18 @@ describe("config: dev and local", () => {
     const config = parseReleaseConfig(raw, "dev");
     assert.equal(config.tests.enabled, false);
     assert.equal(config.scan.enabled, false);
+  });
+
+  it("lets dev and local gate on what changed without prod's switch", () => {
+    for (const stack of ["dev", "local"] as const) {
+      const raw = withValues(rawConfig(stack), {
+        "scan.baseline": ".slipway/releases/v1.4.2/trivy.json",
+      });
+      assert.equal(
+        parseReleaseConfig(raw, stack).scan.baseline,
+        ".slipway/releases/v1.4.2/trivy.json",
+      );
+    }
   });
 
   it("lets dev deploy to a local container too", () => {

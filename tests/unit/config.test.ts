@@ -126,6 +126,7 @@ describe("config: defaults", () => {
       severity: ["HIGH", "CRITICAL"],
       ignoreUnfixed: false,
       requireStatement: false,
+      allowBaselineInProd: false,
     });
     assert.equal(config.registry.create, false);
     assert.equal(config.registry.subscriptionTier, "basic");

@@ -13,6 +13,7 @@ import {
   smokeGateCommand,
   tagGuardCommand,
   testGateCommand,
+  trivyReportFile,
 } from "../../gates/commands";
 import {
   assertGraph,
@@ -231,10 +232,13 @@ for (const env of ["dev", "prod", "local"] as const) {
         }),
         "slipway-scan-run": scanGateCommand({
           reportDir,
-          ...(scan.report === undefined ? { image: runtimeRef } : { report: scan.report }),
+          ...(scan.report === undefined
+            ? { image: runtimeRef, keepReport: trivyReportFile(reportDir) }
+            : { report: scan.report }),
           severity: scan.severity,
           ignoreUnfixed: false,
           requireStatement: false,
+          baseImage,
         }),
         "slipway-publish-tag-guard": tagGuardCommand({
           reportDir,
@@ -285,6 +289,12 @@ for (const env of ["dev", "prod", "local"] as const) {
           digestOf("slipway-runtime-image"),
         ]);
       }
+    });
+
+    it("scans after the base pull too: the scan reads the base's layers from the local engine", () => {
+      const scan = run.find(T.command, "slipway-scan-run");
+      assert.ok(run.dependsOn(scan, run.find(T.remoteImage, "slipway-base-pull")));
+      assert.ok(run.dependsOn(scan, run.find(T.build, "slipway-runtime-image")));
     });
 
     it("builds after the preflight and the base pull only: lint and the drift check run beside the builds", () => {
@@ -631,6 +641,51 @@ describe("stack options", () => {
       String(run.find(T.command, "slipway-report-run").inputs.create),
       / --skipped 'scan=scan\.enabled is false' --skipped 'test=tests\.enabled is false' --gated /,
     );
+  });
+
+  it("scans against the configured baseline, with the base image for attribution", async () => {
+    const baseline = ".slipway/releases/v1.4.1/trivy.json";
+    const config = merge(stackConfig("prod"), {
+      scan: { baseline, allowBaselineInProd: true },
+    });
+    const { run, error } = await runStack("prod", config);
+    assert.equal(error, undefined, String(error));
+    const reportDir = releaseReportDir("v1.4.2");
+    assert.equal(
+      run.find(T.command, "slipway-scan-run").inputs.create,
+      scanGateCommand({
+        reportDir,
+        image: "slipway/odoo:v1.4.2-runtime",
+        keepReport: trivyReportFile(reportDir),
+        severity: ["HIGH", "CRITICAL"],
+        ignoreUnfixed: false,
+        requireStatement: false,
+        baseImage: config.baseImage as string,
+        baseline,
+      }),
+    );
+    assert.match(
+      String(run.find(T.command, "slipway-scan-run").inputs.create),
+      / --keep-report \.slipway\/releases\/v1\.4\.2\/trivy\.json --base-image python:3\.11-slim-bullseye@sha256:[a-f0-9]{64} --baseline \.slipway\/releases\/v1\.4\.1\/trivy\.json --json /,
+    );
+  });
+
+  it("refuses a prod baseline without scan.allowBaselineInProd, before registering anything", async () => {
+    const config = merge(stackConfig("prod"), {
+      scan: { baseline: ".slipway/releases/v1.4.1/trivy.json" },
+    });
+    const { run, error } = await runStack("prod", config);
+    assert.match(String(error), /slipway:scan\.baseline: prod blocks on every finding/);
+    assert.deepEqual(run.all(T.command), []);
+  });
+
+  it("keeps no Trivy report when it judges a report file (nothing to keep: Trivy did not run)", async () => {
+    const { run, error } = await runStack("local", stackConfig("local"));
+    assert.equal(error, undefined, String(error));
+    const scan = String(run.find(T.command, "slipway-scan-run").inputs.create);
+    assert.match(scan, / --report tests\/fixtures\/trivy\/clean\.json /);
+    assert.doesNotMatch(scan, /--keep-report/);
+    assert.match(scan, / --base-image 127\.0\.0\.1:5000\/python:3\.11-slim-bullseye@sha256:/);
   });
 
   it("pushes no :latest when release.tagLatest is false", async () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { doctlAppSpec } from "../../components/appSpec";
 import { main, parsePath, setPath, unsetPath } from "../../scripts/plan";
+import { rawConfig } from "./config-fixtures";
 import { runStack, stackConfig } from "./harness";
 
 /** Runs the plan in-process, capturing what it prints. */
@@ -105,7 +106,40 @@ describe("npm run plan", () => {
       scan,
       /^bin\/slipway-gate scan --image slipway\/odoo:\S+-runtime --trivy-image aquasec\/trivy:0\.69\.3@sha256:bcc376de8d77cfe086a917230e818dc9f8528e3c852f7b1aff648949b6258d1c /,
     );
-    assert.doesNotMatch(scan, /--report/);
+    assert.doesNotMatch(scan, /--report /);
+    // Trivy's own report is kept beside the gate results, and findings are attributed to the base.
+    const local = rawConfig("local") as {
+      baseImage: string;
+      release: { version: string };
+      scan: { trivyImage: string };
+    };
+    const dir = `.slipway/releases/${local.release.version}`;
+    assert.equal(
+      scan,
+      `bin/slipway-gate scan --image slipway/odoo:${local.release.version}-runtime ` +
+        `--trivy-image ${local.scan.trivyImage} --severity HIGH,CRITICAL ` +
+        `--keep-report ${dir}/trivy.json --base-image ${local.baseImage} --json ${dir}/scan.json`,
+    );
+  });
+
+  it("takes prod's baseline mode only with its explicit switch", async () => {
+    const baseline = "scan.baseline=.slipway/releases/v1.4.2/trivy.json";
+    const refused = await plan("--stack", "prod", "--set", baseline, "--json");
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /slipway:scan\.baseline: prod blocks on every finding/);
+    const chosen = await plan(
+      "--stack",
+      "prod",
+      "--set",
+      baseline,
+      "--set",
+      "scan.allowBaselineInProd=true",
+      "--json",
+    );
+    assert.equal(chosen.code, 0, chosen.stderr);
+    const { resources } = JSON.parse(chosen.stdout) as { resources: PlannedResource[] };
+    const scan = String(resources.find((r) => r.name === "slipway-scan-run")?.inputs.create);
+    assert.match(scan, / --baseline \.slipway\/releases\/v1\.4\.2\/trivy\.json --json /);
   });
 
   it("swaps a key for one it conflicts with: --unset before --set", async () => {

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import {
   chmodSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -11,6 +13,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../gates/cli";
+import { scanGateCommand, trivyReportFile } from "../../gates/commands";
 import type { GateContext } from "../../gates/gate";
 import type { GateResult } from "../../gates/result";
 import { dockerArgs, dockerSocket, trivyArgs } from "../../gates/scan/runner";
@@ -49,6 +52,13 @@ async function runCli(
     process.stdout.write = write.out;
     process.stderr.write = write.err;
   }
+}
+
+/** The argv a POSIX shell makes of a command line (as the command resource's shell would). */
+function shellWords(commandLine: string): string[] {
+  const out = spawnSync("/bin/sh", ["-c", `printf '%s\\0' ${commandLine}`], { encoding: "utf8" });
+  assert.equal(out.status, 0, out.stderr);
+  return out.stdout.split("\0").slice(0, -1);
 }
 
 /** A fresh temp dir per test (set in the suite's hooks). */
@@ -316,6 +326,248 @@ describe("scan gate (CLI)", () => {
     });
   });
 
+  describe("--keep-report (Trivy's JSON report kept)", () => {
+    /** A fake `trivy` on PATH that writes `report` where --output says (the 6th argument). */
+    function fakeTrivy(lines: string[] = ['/bin/cat "$FAKE_REPORT" > "$6"']): string {
+      const bin = join(tmp, "bin");
+      script(bin, "trivy", lines);
+      return bin;
+    }
+
+    it("keeps Trivy's report byte for byte, making its directory, even when the gate blocks", async () => {
+      const kept = join(tmp, "releases", "v1.4.3", "trivy.json");
+      const json = join(tmp, "releases", "v1.4.3", "scan.json");
+      const { code, stdout } = await runCli(
+        ["scan", "--image", "app:1.0", "--keep-report", kept, "--json", json],
+        { env: { PATH: fakeTrivy(), FAKE_REPORT: DEBIAN } },
+      );
+      assert.equal(code, 1, stdout);
+      assert.match(stdout, /^SECURITY_CRITICAL: /);
+      assert.ok(readFileSync(kept).equals(readFileSync(DEBIAN)));
+      assert.ok(stdout.includes(`  report kept: ${kept} (Trivy's JSON report`), stdout);
+      // No temporary file is left beside it.
+      assert.deepEqual(readdirSync(join(tmp, "releases", "v1.4.3")).sort(), [
+        "scan.json",
+        "trivy.json",
+      ]);
+      const result = JSON.parse(readFileSync(json, "utf8")) as GateResult;
+      assert.equal(result.figures.keptReport, kept);
+    });
+
+    it("keeps the report the Trivy container printed on stdout", async () => {
+      const kept = join(tmp, "trivy.json");
+      const docker = script(join(tmp, "docker-bin"), "docker", ['/bin/cat "$FAKE_REPORT"']);
+      const ubi = fixture("ubi-7-comprehensive.json");
+      const { code } = await runCli(
+        ["scan", "--image", "app:1.0", "--trivy-image", TRIVY_IMAGE, "--keep-report", kept],
+        { env: { PATH: join(tmp, "empty"), SLIPWAY_DOCKER: docker, FAKE_REPORT: ubi } },
+      );
+      assert.equal(code, 1);
+      assert.ok(readFileSync(kept).equals(readFileSync(ubi)));
+    });
+
+    it("removes an earlier run's report when this scan fails, so no stale report stands for this image", async () => {
+      const kept = join(tmp, "trivy.json");
+      writeFileSync(kept, readFileSync(DEBIAN));
+      const bin = fakeTrivy(['echo "FATAL unable to find the specified image" >&2', "exit 1"]);
+      const { code, stdout } = await runCli(["scan", "--image", "app:1.0", "--keep-report", kept], {
+        env: { PATH: bin },
+      });
+      assert.equal(code, 1);
+      assert.match(stdout, /^SCANNER_UNAVAILABLE: /);
+      assert.deepEqual(readdirSync(tmp), ["bin"]);
+    });
+
+    it("keeps nothing when what Trivy wrote is not a report", async () => {
+      const kept = join(tmp, "out", "trivy.json");
+      const { code, stdout } = await runCli(["scan", "--image", "app:1.0", "--keep-report", kept], {
+        env: { PATH: fakeTrivy(['echo "[]" > "$6"']) },
+      });
+      assert.equal(code, 1);
+      assert.match(stdout, /^SCAN_REPORT_INVALID: /);
+      assert.deepEqual(readdirSync(join(tmp, "out")), []);
+    });
+
+    it("is a usage error where the report cannot be kept, before anything is scanned", async () => {
+      const file = join(tmp, "a-file");
+      writeFileSync(file, "");
+      const log = join(tmp, "trivy-ran");
+      const { code, stderr } = await runCli(
+        ["scan", "--image", "app:1.0", "--keep-report", join(file, "trivy.json")],
+        { env: { PATH: fakeTrivy([`: > ${log}`]) } },
+      );
+      assert.equal(code, 2);
+      assert.match(stderr, /--keep-report .*a-file\/trivy\.json: cannot create the directory/);
+      assert.throws(() => readFileSync(log), /ENOENT/);
+    });
+  });
+
+  describe("--base-image (base or app)", () => {
+    const BASE_LAYER = "sha256:78c1b9419976227e05be9d243b7fa583bea44a5258e52018b2af4cdfe23d148d";
+    const APP_REPORT = fixture("derived", "debian-buster-app-layer.json");
+
+    /** A fake docker CLI answering `image inspect` with `stdout` (or failing), logging its args. */
+    function fakeDocker(lines: string[]): { docker: string; log: string } {
+      const log = join(tmp, "docker-args");
+      const docker = script(join(tmp, "docker-bin"), "docker", [
+        `printf '%s\\n' "$@" > ${log}`,
+        ...lines,
+      ]);
+      return { docker, log };
+    }
+
+    it("labels the app's new finding [app] and the carried-over one [base], by Trivy's layers", async () => {
+      const { docker, log } = fakeDocker([`echo '["${BASE_LAYER}"]'`]);
+      const json = join(tmp, "scan.json");
+      const { code, stdout } = await runCli(
+        [
+          "scan",
+          "--report",
+          APP_REPORT,
+          "--baseline",
+          DEBIAN,
+          "--base-image",
+          "debian:buster@sha256:" + "b".repeat(64),
+          "--json",
+          json,
+        ],
+        { env: { PATH: join(tmp, "empty"), SLIPWAY_DOCKER: docker } },
+      );
+      assert.equal(code, 1);
+      assert.deepEqual(readFileSync(log, "utf8").trimEnd().split("\n"), [
+        "image",
+        "inspect",
+        "--format",
+        "{{json .RootFS.Layers}}",
+        "debian:buster@sha256:" + "b".repeat(64),
+      ]);
+      const lines = stdout.split("\n");
+      assert.ok(
+        lines.includes(
+          "    CVE-2019-18224 CRITICAL libidn2-dev 2.0.5-1 → 2.0.5-1+deb10u1 in slipway/app:1.0 (debian 10.1) [app]",
+        ),
+        stdout,
+      );
+      assert.ok(
+        lines.includes(
+          "    CVE-2019-18224 CRITICAL libidn2-0 2.0.5-1 → 2.0.5-1+deb10u1 in slipway/app:1.0 (debian 10.1) [base]",
+        ),
+      );
+      const result = JSON.parse(readFileSync(json, "utf8")) as GateResult;
+      assert.equal(result.figures["blocking.origin.app"], 1);
+      assert.equal(result.figures["carriedOver.origin.base"], 1);
+      assert.equal(typeof result.timings.baseImage, "number");
+    });
+
+    it("gives the same verdict with every origin unknown when the base cannot be inspected, and says why", async () => {
+      const { docker } = fakeDocker(['echo "Error: No such image: debian:buster" >&2', "exit 1"]);
+      const argv = ["scan", "--report", APP_REPORT, "--base-image", "debian:buster"];
+      const without = await runCli(["scan", "--report", APP_REPORT]);
+      const { code, stdout } = await runCli(argv, {
+        env: { PATH: join(tmp, "empty"), SLIPWAY_DOCKER: docker },
+      });
+      assert.equal(code, without.code);
+      assert.equal(stdout.split("\n")[0], without.stdout.split("\n")[0]);
+      assert.match(
+        stdout,
+        /origin: cannot read the layers of the base image debian:buster \(docker image inspect exited 1: Error: No such image: debian:buster\): every finding's origin is unknown/,
+      );
+      assert.match(
+        stdout,
+        /blocking: 2 findings \(1 unique ID\); origin: base 0, app 0, unknown 2/,
+      );
+    });
+
+    it("labels findings unknown when there is no Docker at all", async () => {
+      const { code, stdout } = await runCli(
+        ["scan", "--report", APP_REPORT, "--base-image", "debian:buster"],
+        { env: { PATH: join(tmp, "empty"), SLIPWAY_DOCKER: join(tmp, "no", "docker") } },
+      );
+      assert.equal(code, 1);
+      assert.match(stdout, /origin: cannot read the layers .*cannot run the Docker CLI/);
+    });
+
+    it("labels a repository scan's findings unknown: its report names no layers", async () => {
+      const { docker } = fakeDocker([`echo '["${BASE_LAYER}"]'`]);
+      const { stdout } = await runCli(
+        ["scan", "--report", fixture("secrets.json"), "--base-image", "debian:buster"],
+        { env: { PATH: join(tmp, "empty"), SLIPWAY_DOCKER: docker } },
+      );
+      assert.match(
+        stdout,
+        /blocking: 2 findings \(2 unique IDs\); origin: base 0, app 0, unknown 2/,
+      );
+      assert.ok(
+        stdout.includes(
+          'aws-access-key-id CRITICAL secret "AWS Access Key ID" in deploy.sh:3 [unknown]',
+        ),
+      );
+    });
+  });
+
+  describe("the pipeline's scan command, run as built", () => {
+    it("keeps release N's report, which release N+1 then takes as its baseline", async () => {
+      const bin = join(tmp, "bin");
+      script(bin, "trivy", ['/bin/cat "$FAKE_REPORT" > "$6"']);
+      const docker = script(join(tmp, "docker-bin"), "docker", [
+        `echo '["sha256:78c1b9419976227e05be9d243b7fa583bea44a5258e52018b2af4cdfe23d148d"]'`,
+      ]);
+      const env = {
+        PATH: bin,
+        SLIPWAY_DOCKER: docker,
+        FAKE_REPORT: fixture("derived", "debian-buster-app-layer.json"),
+      };
+      const release = (version: string, baseline?: string) => {
+        const reportDir = join(tmp, ".slipway", "releases", version);
+        const line = scanGateCommand({
+          reportDir,
+          image: `slipway/app:${version}-runtime`,
+          severity: ["HIGH", "CRITICAL"],
+          keepReport: trivyReportFile(reportDir),
+          baseImage: "python:3.11-slim-bullseye@sha256:" + "9".repeat(64),
+          ...(baseline === undefined ? {} : { baseline }),
+        });
+        return { reportDir, argv: shellWords(line) };
+      };
+      const first = release("v1.4.2");
+      assert.equal(first.argv[0], "bin/slipway-gate");
+      const one = await runCli(first.argv.slice(1), { env });
+      assert.equal(one.code, 1, one.stdout);
+      assert.match(one.stdout, /^SECURITY_CRITICAL: 2 blocking findings/);
+      const kept = trivyReportFile(first.reportDir);
+      assert.ok(readFileSync(kept).equals(readFileSync(env.FAKE_REPORT)));
+
+      // The same image again, judged against what release v1.4.2 kept: nothing new, nothing blocks.
+      const second = release("v1.4.3", kept);
+      const two = await runCli(second.argv.slice(1), { env });
+      assert.equal(two.code, 0, two.stdout);
+      assert.match(two.stdout, /^PASS scan: no blocking findings .* 2 carried over\)/);
+      assert.match(
+        two.stdout,
+        /carried over from the baseline \(not blocking\): 2 findings; origin: base 1, app 1, unknown 0/,
+      );
+      assert.ok(existsSync(trivyReportFile(second.reportDir)));
+      assert.ok(existsSync(join(second.reportDir, "scan.json")));
+    });
+
+    it("refuses to keep a report over its own baseline", async () => {
+      const baseline = join(tmp, "trivy.json");
+      writeFileSync(baseline, readFileSync(DEBIAN));
+      const { code, stderr } = await runCli([
+        "scan",
+        "--image",
+        "app:1.0",
+        "--baseline",
+        baseline,
+        "--keep-report",
+        baseline,
+      ]);
+      assert.equal(code, 2);
+      assert.match(stderr, /--keep-report names the --baseline file/);
+      assert.ok(readFileSync(baseline).equals(readFileSync(DEBIAN)), "the baseline is untouched");
+    });
+  });
+
   describe("malformed reports through the CLI", () => {
     for (const name of readdirSync(fixture("malformed")).sort()) {
       it(`exits 1 with SCAN_REPORT_INVALID for malformed/${name}`, async () => {
@@ -450,6 +702,16 @@ describe("scan gate (CLI)", () => {
       ],
       ["an image reference that is a flag", ["scan", "--image=-v"], /is not an image reference/],
       ["an unknown flag", ["scan", "--report", DEBIAN, "--fail-on", "HIGH"], /usage error/],
+      [
+        "--keep-report with a report file (Trivy does not run)",
+        ["scan", "--report", DEBIAN, "--keep-report", "k.json"],
+        /--keep-report applies to --image/,
+      ],
+      [
+        "a base image reference that is a flag",
+        ["scan", "--report", DEBIAN, "--base-image=-v"],
+        /--base-image: "-v" is not an image reference/,
+      ],
     ];
     for (const [what, argv, message] of cases) {
       it(`for ${what}`, async () => {

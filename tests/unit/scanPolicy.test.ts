@@ -10,6 +10,7 @@ import {
   type PolicyOptions,
   type PolicyOutcome,
 } from "../../gates/scan/policy";
+import { attributor } from "../../gates/scan/origin";
 import { readReport, type ScanFinding, type Severity } from "../../gates/scan/report";
 
 const FIXTURES = join(__dirname, "..", "fixtures", "trivy");
@@ -283,11 +284,88 @@ describe("scan: policy", () => {
       assert.equal(o.carriedOver.length, 2);
     });
 
+    it("carries OS-package findings over from the previous release although Trivy's target names each image", () => {
+      // debian-buster.json's OS target is "testdata/...tar.gz (debian 10.1)"; the app's report,
+      // "slipway/app:1.0 (debian 10.1)": the same packages, scanned under another name.
+      const baseline = baselineKeys(findingsOf("debian-buster.json"));
+      const findings = findingsOf("derived", "debian-buster-app-layer.json");
+      assert.notEqual(findings[0].target, findingsOf("debian-buster.json")[0].target);
+      const o = run(findings, { threshold: "LOW", baseline });
+      assert.deepEqual(
+        o.carriedOver.map((e) => e.finding.pkgName),
+        ["libidn2-0", "bash"],
+      );
+      assert.deepEqual(
+        o.blocking.map((e) => e.finding.pkgName),
+        ["libidn2-dev"],
+      );
+    });
+
+    it("keeps language-package findings apart by target: the same package in another file is new", () => {
+      const findings = findingsOf("ubi-7-comprehensive.json");
+      const baseline = baselineKeys(findings);
+      const moved = findings.map((f) =>
+        f.resultClass === "lang-pkgs" ? { ...f, target: "Python (other venv)" } : f,
+      );
+      assert.equal(run(findings, { baseline }).code, undefined);
+      assert.equal(run(moved, { baseline }).code, "SECURITY_HIGH");
+    });
+
     it("treats a new installed version of the same package as a new finding", () => {
       const findings = findingsOf("debian-buster.json");
       const baseline = baselineKeys(findings);
       const upgraded = findings.map((f) => ({ ...f, installed: `${f.installed}+b1` }));
       assert.equal(run(upgraded, { baseline }).code, "SECURITY_CRITICAL");
+    });
+  });
+
+  describe("origin (--base-image)", () => {
+    const BASE = "sha256:78c1b9419976227e05be9d243b7fa583bea44a5258e52018b2af4cdfe23d148d";
+    const appImage = () => findingsOf("derived", "debian-buster-app-layer.json");
+
+    it("labels every listed finding with its origin, blocking, carried over and allowlisted", () => {
+      const originOf = attributor({ ref: "debian:buster", layers: [BASE] });
+      const o = run(appImage(), {
+        threshold: "LOW",
+        baseline: baselineKeys(
+          findingsOf("debian-buster.json").filter((f) => f.pkgName === "bash"),
+        ),
+        allowlist: parseTrivyignore("CVE-2019-18224\n", "x"),
+        originOf,
+      });
+      assert.deepEqual(
+        [...o.blocking, ...o.allowlisted, ...o.carriedOver].map((e) => [
+          e.state,
+          e.finding.pkgName,
+          e.origin,
+        ]),
+        [
+          ["allowlisted", "libidn2-0", "base"],
+          ["allowlisted", "libidn2-dev", "app"],
+          ["carried-over", "bash", "base"],
+        ],
+      );
+    });
+
+    it("never changes the verdict: the same outcome with or without origins, or with none readable", () => {
+      for (const threshold of ["LOW", "HIGH", "CRITICAL"] as const) {
+        const plain = run(appImage(), { threshold });
+        for (const originOf of [
+          attributor({ ref: "b", layers: [BASE] }),
+          attributor({ ref: "b", error: "no such image" }),
+        ]) {
+          const labelled = run(appImage(), { threshold, originOf });
+          assert.equal(labelled.code, plain.code);
+          assert.deepEqual(
+            labelled.blocking.map((e) => e.finding),
+            plain.blocking.map((e) => e.finding),
+          );
+        }
+      }
+    });
+
+    it("leaves findings unlabelled when no base image was given", () => {
+      assert.ok(run(appImage()).blocking.every((e) => e.origin === undefined));
     });
   });
 

@@ -65,6 +65,7 @@ describe("scan: reading Trivy JSON reports", () => {
       status: "fixed",
       title: "libidn2: heap-based buffer overflow in idn2_to_ascii_4i in lib/lookup.c",
       line: 0,
+      layer: "sha256:78c1b9419976227e05be9d243b7fa583bea44a5258e52018b2af4cdfe23d148d",
     } satisfies ScanFinding);
     const bash = report.findings.find((f) => f.id === "CVE-2019-18276");
     assert.equal(bash?.status, "affected");
@@ -123,6 +124,52 @@ describe("scan: reading Trivy JSON reports", () => {
       Results: [{ Target: "t", Vulnerabilities: [{ VulnerabilityID: "CVE-1", PkgName: "p" }] }],
     });
     assert.equal(parseReport(text, "inline").findings[0].severity, "UNKNOWN");
+  });
+
+  it("reads the layer each finding was found in and the image's layers, bottom first", () => {
+    const report = readReport(fixture("derived", "debian-buster-app-layer.json"));
+    const BASE = "sha256:78c1b9419976227e05be9d243b7fa583bea44a5258e52018b2af4cdfe23d148d";
+    const APP = "sha256:a3e30fc00f95f88f6fcc8977d5ae1dabecd3f14f12a799a1c1bf66eb1f1b22b1";
+    assert.deepEqual(report.diffIds, [BASE, APP]);
+    assert.deepEqual(
+      report.findings.map((f) => [f.pkgName, f.layer]),
+      [
+        ["bash", BASE],
+        ["libidn2-0", BASE],
+        ["libidn2-dev", APP],
+      ],
+    );
+  });
+
+  it('reads a finding without a Layer (a repository scan) as layer "", and no image layers', () => {
+    const report = readReport(fixture("secrets.json"));
+    assert.deepEqual(
+      report.findings.map((f) => f.layer),
+      ["", ""],
+    );
+    assert.deepEqual(report.diffIds, []);
+  });
+
+  it("rejects a Layer that is not an object, and DiffIDs that are not strings, naming the path", () => {
+    const layer = JSON.stringify({
+      SchemaVersion: 2,
+      Results: [
+        { Target: "t", Vulnerabilities: [{ VulnerabilityID: "CVE-1", Layer: "sha256:x" }] },
+      ],
+    });
+    assert.throws(
+      () => parseReport(layer, "inline"),
+      (err: unknown) =>
+        isInvalidReport(err) &&
+        /Results\[0\]\.Vulnerabilities\[0\]: Layer must be an object/.test((err as Error).message),
+    );
+    const diffIds = JSON.stringify({ SchemaVersion: 2, Metadata: { DiffIDs: [1] } });
+    assert.throws(
+      () => parseReport(diffIds, "inline"),
+      (err: unknown) =>
+        isInvalidReport(err) &&
+        /Metadata\.DiffIDs: must be an array of strings/.test((err as Error).message),
+    );
   });
 
   it("reads Metadata.OS.EOSL", () => {
