@@ -112,3 +112,39 @@ export function stageImage(
     digest: image.digest,
   };
 }
+
+/**
+ * What {@link BuilderImage} and {@link RuntimeImage} share: one Dockerfile stage built by
+ * {@link stageImage} as a child of the component, with its spec, local reference and digest as outputs.
+ * The subclasses only name the type token and the default target.
+ */
+export abstract class StageImageComponent extends pulumi.ComponentResource implements StageImage {
+  public readonly image: dockerBuild.Image;
+  /** The build as plain data (`buildSpec`), the same the e2e suite renders as `docker build`. */
+  public readonly spec: pulumi.Output<BuildSpec>;
+  /** Local reference of the built image: what the gates check. */
+  public readonly ref: pulumi.Output<string>;
+  /** Digest of the build: the gates' trigger. */
+  public readonly digest: pulumi.Output<string>;
+
+  protected constructor(
+    type: string,
+    name: string,
+    target: string,
+    args: StageImageArgs,
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
+    super(type, name, {}, opts);
+    const built = stageImage(`${name}-image`, target, args, this);
+    this.image = built.image;
+    this.spec = built.spec;
+    this.ref = built.ref;
+    this.digest = built.digest;
+    this.registerOutputs({
+      image: this.image,
+      spec: this.spec,
+      ref: this.ref,
+      digest: this.digest,
+    });
+  }
+}

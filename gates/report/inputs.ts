@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { isErrorCode } from "../codes";
 import { Finding, GateError, GateResult } from "../result";
 
-import { parseReleaseInfo, ReleaseInfo } from "./release";
+import { checkedJson, parseReleaseInfo, ReleaseInfo } from "./release";
 
 /** Everything the report is assembled from: plain data, read from the results directory. */
 export interface ReportInput {
@@ -80,15 +80,9 @@ function problemsOf(value: unknown): string[] {
 export function parseGateResult(
   text: string,
 ): { ok: true; result: GateResult } | { ok: false; problems: string[] } {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, problems: [`not JSON: ${(err as Error).message}`] };
-  }
-  const problems = problemsOf(value);
-  if (problems.length > 0) return { ok: false, problems };
-  const v = value as GateResult;
+  const checked = checkedJson(text, problemsOf);
+  if (!checked.ok) return checked;
+  const v = checked.value as GateResult;
   const result: GateResult = {
     gate: v.gate,
     verdict: v.verdict,

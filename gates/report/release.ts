@@ -97,12 +97,13 @@ function problemsOf(value: unknown): string[] {
 }
 
 /**
- * Parses release.json. Returns the problems instead of throwing: the caller names the file.
- * Unknown fields are ignored (a newer pipeline may add some).
+ * Parses JSON text and checks its shape with `problemsOf`. Returns the problems instead of throwing, so the
+ * caller can name the file they came from.
  */
-export function parseReleaseInfo(
+export function checkedJson(
   text: string,
-): { ok: true; info: ReleaseInfo } | { ok: false; problems: string[] } {
+  problemsOf: (value: unknown) => string[],
+): { ok: true; value: unknown } | { ok: false; problems: string[] } {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -110,8 +111,19 @@ export function parseReleaseInfo(
     return { ok: false, problems: [`not JSON: ${(err as Error).message}`] };
   }
   const problems = problemsOf(value);
-  if (problems.length > 0) return { ok: false, problems };
-  const v = value as ReleaseInfo;
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, value };
+}
+
+/**
+ * Parses release.json. Returns the problems instead of throwing: the caller names the file.
+ * Unknown fields are ignored (a newer pipeline may add some).
+ */
+export function parseReleaseInfo(
+  text: string,
+): { ok: true; info: ReleaseInfo } | { ok: false; problems: string[] } {
+  const checked = checkedJson(text, problemsOf);
+  if (!checked.ok) return checked;
+  const v = checked.value as ReleaseInfo;
   const info: ReleaseInfo = { version: v.version };
   for (const key of [
     "mode",
