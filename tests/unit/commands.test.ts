@@ -3,7 +3,6 @@ import { spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../../gates/cli";
 import {
   baseDriftCommand,
   buildSpec,
@@ -31,6 +30,7 @@ import {
   testGateCommand,
   trivyReportFile,
 } from "../../gates/commands";
+import { runGateCli } from "./helpers/cli";
 
 const DIGEST = "sha256:9e25f400253a5fa3191813d6a67eb801ca1e6f012b3bd2588fa6920b59e3eba6";
 const REPORT = ".slipway/releases/v1.4.2";
@@ -373,20 +373,9 @@ describe("gate command builders", () => {
       });
       const [bin, ...argv] = shellWords(line);
       assert.equal(bin, GATE_BIN);
-      const out: string[] = [];
-      const write = { out: process.stdout.write, err: process.stderr.write };
-      process.stdout.write = ((chunk: string) =>
-        out.push(chunk) > 0) as typeof process.stdout.write;
-      process.stderr.write = (() => true) as typeof process.stderr.write;
-      let code: number;
-      try {
-        code = await main(argv, { now: () => new Date(0), env: {}, progress: () => undefined });
-      } finally {
-        process.stdout.write = write.out;
-        process.stderr.write = write.err;
-      }
+      const { code, stdout } = await runGateCli(argv);
       assert.equal(code, 0);
-      assert.deepEqual(JSON.parse(out.join("")), {
+      assert.deepEqual(JSON.parse(stdout), {
         readiness: "READY",
         version: "v1.4.3",
         image: "registry.digitalocean.com/acme/odoo:v1.4.3",

@@ -2,25 +2,11 @@ import assert from "node:assert/strict";
 import { doctlAppSpec } from "../../components/appSpec";
 import { main, parsePath, setPath, unsetPath } from "../../scripts/plan";
 import { rawConfig } from "./config-fixtures";
+import { capturingOutput } from "./helpers/cli";
 import { runStack, stackConfig } from "./harness";
 
 /** Runs the plan in-process, capturing what it prints. */
-async function plan(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const write = { stdout: process.stdout.write, stderr: process.stderr.write };
-  process.stdout.write = ((chunk: string | Uint8Array) =>
-    out.push(String(chunk)) > 0) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) =>
-    err.push(String(chunk)) > 0) as typeof process.stderr.write;
-  try {
-    const code = await main(argv);
-    return { code, stdout: out.join(""), stderr: err.join("") };
-  } finally {
-    process.stdout.write = write.stdout;
-    process.stderr.write = write.stderr;
-  }
-}
+const plan = (...argv: string[]) => capturingOutput(() => main(argv));
 
 interface PlannedResource {
   type: string;

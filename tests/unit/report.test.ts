@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../../gates/cli";
-import type { GateContext } from "../../gates/gate";
+import { runGateCli } from "./helpers/cli";
 import { assembleReport, NOT_RE_RUN, summarize } from "../../gates/report/assemble";
 const INPUT_INVALID = "REPORT_INPUT_INVALID";
 const NOT_RUN = "GATE_NOT_RUN";
@@ -27,22 +26,7 @@ const FIXTURES = join(__dirname, "..", "fixtures", "release");
 const GOOD = join(FIXTURES, "good");
 const BLOCKED = join(FIXTURES, "blocked");
 
-/** Runs the CLI in process, capturing what it writes. */
-async function runCli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const write = { out: process.stdout.write, err: process.stderr.write };
-  process.stdout.write = ((chunk: string) => out.push(chunk) > 0) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => err.push(chunk) > 0) as typeof process.stderr.write;
-  const ctx: GateContext = { now: () => new Date(0), env: {}, progress: (line) => err.push(line) };
-  try {
-    const code = await main(argv, ctx);
-    return { code, stdout: out.join(""), stderr: err.join("") };
-  } finally {
-    process.stdout.write = write.out;
-    process.stderr.write = write.err;
-  }
-}
+const runCli = (argv: string[]) => runGateCli(argv);
 
 /** A scratch copy of a fixture directory, removed after the test. */
 let scratch: string[] = [];

@@ -12,9 +12,8 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../../gates/cli";
+import { runGateCli } from "./helpers/cli";
 import { scanGateCommand, trivyReportFile } from "../../gates/commands";
-import type { GateContext } from "../../gates/gate";
 import type { GateResult } from "../../gates/result";
 import { dockerArgs, dockerSocket, trivyArgs } from "../../gates/scan/runner";
 
@@ -24,34 +23,12 @@ const DEBIAN = fixture("debian-buster.json");
 const DEBIAN_TARGET = "testdata/fixtures/images/debian-buster.tar.gz (debian 10.1)";
 const TRIVY_IMAGE = `aquasec/trivy:0.58.1@sha256:${"a".repeat(64)}`;
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the gate CLI in process with a fixed clock and environment, capturing what it writes. */
-async function runCli(
-  argv: string[],
-  options: { now?: string; env?: NodeJS.ProcessEnv } = {},
-): Promise<CliRun> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const write = { out: process.stdout.write, err: process.stderr.write };
-  process.stdout.write = ((chunk: string) => out.push(chunk) > 0) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => err.push(chunk) > 0) as typeof process.stderr.write;
-  const ctx: GateContext = {
+/** The gate CLI in process with this suite's fixed clock and an environment with no scanner on PATH. */
+function runCli(argv: string[], options: { now?: string; env?: NodeJS.ProcessEnv } = {}) {
+  return runGateCli(argv, {
     now: () => new Date(options.now ?? "2025-01-05T02:00:00Z"),
     env: options.env ?? { PATH: "/nonexistent" },
-    progress: (line) => err.push(`${line}\n`),
-  };
-  try {
-    const code = await main(argv, ctx);
-    return { code, stdout: out.join(""), stderr: err.join("") };
-  } finally {
-    process.stdout.write = write.out;
-    process.stderr.write = write.err;
-  }
+  });
 }
 
 /** The argv a POSIX shell makes of a command line (as the command resource's shell would). */

@@ -1,34 +1,13 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../../../gates/cli";
-import type { GateContext } from "../../../gates/gate";
+import { runGateCli, type CliRun } from "./cli";
 
-export interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type { CliRun } from "./cli";
 
-/** Runs the gate CLI in process with that environment, capturing what it writes. */
-export async function runCli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const write = { out: process.stdout.write, err: process.stderr.write };
-  process.stdout.write = ((chunk: string) => out.push(chunk) > 0) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => err.push(chunk) > 0) as typeof process.stderr.write;
-  const ctx: GateContext = {
-    now: () => new Date(0),
-    env: { HOME: "/nonexistent", ...env },
-    progress: (line) => err.push(`${line}\n`),
-  };
-  try {
-    const code = await main(argv, ctx);
-    return { code, stdout: out.join(""), stderr: err.join("") };
-  } finally {
-    process.stdout.write = write.out;
-    process.stderr.write = write.err;
-  }
+/** Runs the gate CLI in process with that environment (HOME pointing nowhere: no Docker config read). */
+export function runCli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return runGateCli(argv, { env: { HOME: "/nonexistent", ...env } });
 }
 
 /**

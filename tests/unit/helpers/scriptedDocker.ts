@@ -1,8 +1,7 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../../../gates/cli";
-import type { GateContext } from "../../../gates/gate";
+import { runGateCli } from "./cli";
 
 /**
  * A fake `docker` CLI for unit tests of the gates that run docker (test, smoke, preflight): a small
@@ -93,30 +92,13 @@ export interface GateRun {
 export async function runGate(argv: string[], env: NodeJS.ProcessEnv): Promise<GateRun> {
   const dir = mkdtempSync(join(tmpdir(), "slipway-gate-run-"));
   const jsonPath = join(dir, "result.json");
-  const out: string[] = [];
-  const err: string[] = [];
-  const write = { out: process.stdout.write, err: process.stderr.write };
-  process.stdout.write = ((chunk: string) => out.push(chunk) > 0) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => err.push(chunk) > 0) as typeof process.stderr.write;
-  const ctx: GateContext = {
-    now: () => new Date(0),
-    env,
-    progress: (line) => err.push(`${line}\n`),
-  };
   try {
-    const code = await main([...argv, "--json", jsonPath], ctx);
+    const run = await runGateCli([...argv, "--json", jsonPath], { env });
     const json = existsSync(jsonPath)
       ? (JSON.parse(readFileSync(jsonPath, "utf8")) as Record<string, unknown>)
       : undefined;
-    return {
-      code,
-      stdout: out.join(""),
-      stderr: err.join(""),
-      ...(json === undefined ? {} : { json }),
-    };
+    return { ...run, ...(json === undefined ? {} : { json }) };
   } finally {
-    process.stdout.write = write.out;
-    process.stderr.write = write.err;
     rmSync(dir, { recursive: true, force: true });
   }
 }
