@@ -647,7 +647,15 @@ export const T = {
 } as const;
 
 /** Asserts the set of registered resources is exactly `expected`, each under its parent. */
-export function assertGraph(run: MockRun, expected: [string, string, string, string][]): void {
+/** One expected resource of a graph: `[type, name, parent type, parent name]` (`""` for the root). */
+export type GraphRow = [string, string, string, string];
+
+/** Rows of the resources registered under one parent: `under(T.registry, "slipway-registry")(type, name)`. */
+export const under =
+  (parentType: string, parentName: string) =>
+  (type: string, name: string): GraphRow => [type, name, parentType, parentName];
+
+export function assertGraph(run: MockRun, expected: GraphRow[]): void {
   const got = run.resources.map((r) => `${r.type} ${r.name}`).sort();
   assert.deepEqual(got, expected.map(([type, name]) => `${type} ${name}`).sort());
   for (const [type, name, parentType, parentName] of expected) {

@@ -17,6 +17,8 @@ import {
 } from "../../gates/commands";
 import {
   assertGraph,
+  type GraphRow,
+  under,
   BASE_DIGEST,
   defaultStdout,
   fakeDigest,
@@ -31,22 +33,9 @@ import {
 type Env = "dev" | "prod" | "local";
 
 /** `[type, name, parent type, parent name]` of every resource a normal release registers. */
-function expectedRelease(env: Env): [string, string, string, string][] {
-  const root: [string, string, string, string] = [T.pipeline, "slipway", "", ""];
-  const c = (type: string, name: string): [string, string, string, string] => [
-    type,
-    name,
-    T.pipeline,
-    "slipway",
-  ];
-  const under =
-    (parentType: string, parentName: string) =>
-    (type: string, name: string): [string, string, string, string] => [
-      type,
-      name,
-      parentType,
-      parentName,
-    ];
+function expectedRelease(env: Env): GraphRow[] {
+  const root: GraphRow = [T.pipeline, "slipway", "", ""];
+  const c = under(T.pipeline, "slipway");
   const registry = under(T.registry, "slipway-registry");
   const published = under(T.published, "slipway-publish");
   const deploy = under(T.deployment, "slipway-deploy");

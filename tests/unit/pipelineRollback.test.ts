@@ -7,6 +7,7 @@ import {
 } from "../../gates/commands";
 import {
   assertGraph,
+  under,
   BASE_DIGEST,
   fakeDigest,
   merge,
@@ -60,20 +61,7 @@ for (const env of ["dev", "prod", "local"] as const) {
     });
 
     it("registers only the registry, the pin's resolution, the deploy, the verification and the report", () => {
-      const top = (type: string, name: string): [string, string, string, string] => [
-        type,
-        name,
-        T.pipeline,
-        "slipway",
-      ];
-      const under =
-        (parentType: string, parentName: string) =>
-        (type: string, name: string): [string, string, string, string] => [
-          type,
-          name,
-          parentType,
-          parentName,
-        ];
+      const top = under(T.pipeline, "slipway");
       const registry = under(T.registry, "slipway-registry");
       const rollback = under(T.rollback, "slipway-rollback");
       const deploy = under(T.deployment, "slipway-deploy");
