@@ -2,12 +2,7 @@ import * as digitalocean from "@pulumi/digitalocean";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { localContainerSpec, type LocalContainerSpec } from "../gates/commands";
-import {
-  appPlatformSpec,
-  type AlertSettings,
-  type DatabaseBinding,
-  type HealthCheckThresholds,
-} from "./appSpec";
+import { appPlatformSpec, type AppSpecInput } from "./appSpec";
 
 /** The local target's settings. */
 export interface LocalDeploymentArgs {
@@ -19,38 +14,15 @@ export interface LocalDeploymentArgs {
   containerName: string;
 }
 
-/** Arguments of {@link AppDeployment}. */
-export interface AppDeploymentArgs {
+/**
+ * Arguments of {@link AppDeployment}: the app spec's fields (the local target uses the port, health path
+ * and environment of them), except its name and repository, which come from `appName` and `service`.
+ */
+export interface AppDeploymentArgs extends Omit<AppSpecInput, "name" | "repository"> {
   /** `app-platform` (a `digitalocean.App`) or `local` (a `docker.Container`). Plain: it decides the resources. */
   target: "app-platform" | "local";
-  /** The release's manifest digest: the app runs exactly this image, never a tag. */
-  digest: pulumi.Input<string>;
   /** App name (App Platform; unique in the account). */
   appName: string;
-  /** Service name and DOCR repository name (config `app.name`). */
-  service: string;
-  /** App Platform region (config `deploy.region`). */
-  region: string;
-  /** Port the app listens on in the container (config `app.port`). */
-  port: number;
-  /** Health path (config `app.healthPath`). */
-  healthPath: string;
-  /** App Platform health check thresholds (config `deploy.healthCheck`). */
-  healthCheck: HealthCheckThresholds;
-  /** Instances (config `deploy.instanceCount`). */
-  instanceCount: number;
-  /** Instance size (config `deploy.instanceSizeSlug`). */
-  instanceSizeSlug: string;
-  /** Plain environment (config `deploy.env`). */
-  env: Record<string, string>;
-  /** Secret environment, by name (config `deploy.secretEnv`, values from `slipway:secrets`). */
-  secretEnv: Record<string, pulumi.Input<string>>;
-  /** Managed database binding (App Platform). Default none. */
-  database?: DatabaseBinding;
-  /** PRE_DEPLOY job command (App Platform). Default none. */
-  preDeployCommand?: string;
-  /** Alert thresholds and destinations (App Platform). */
-  alerts: AlertSettings;
   /** Required for the local target. */
   local?: LocalDeploymentArgs;
 }
@@ -136,23 +108,8 @@ export class AppDeployment extends pulumi.ComponentResource {
       this.app = new digitalocean.App(
         `${name}-app`,
         {
-          spec: appPlatformSpec({
-            name: args.appName,
-            service: args.service,
-            region: args.region,
-            repository: args.service,
-            digest: args.digest,
-            port: args.port,
-            healthPath: args.healthPath,
-            healthCheck: args.healthCheck,
-            instanceCount: args.instanceCount,
-            instanceSizeSlug: args.instanceSizeSlug,
-            env: args.env,
-            secretEnv: args.secretEnv,
-            database: args.database,
-            preDeployCommand: args.preDeployCommand,
-            alerts: args.alerts,
-          }),
+          // The spec reads only its own fields: `target`, `appName` and `local` ride along unused.
+          spec: appPlatformSpec({ ...args, name: args.appName, repository: args.service }),
         },
         { parent: this },
       );

@@ -35,28 +35,37 @@ export interface DatabaseBinding {
   dbUser?: string;
 }
 
+/** The app spec of a release; {@link AppDeploymentArgs} takes the same fields from config. */
 export interface AppSpecInput {
   /** App name, unique in the account (see {@link appName}). */
   name: string;
-  /** Service (component) name: the app's name from config. */
+  /** Service (component) name: the app's name (config `app.name`). */
   service: string;
-  /** App Platform region slug, e.g. `fra`. */
+  /** App Platform region slug, e.g. `fra` (config `deploy.region`). */
   region: string;
   /** DOCR repository name (the registry is the account's own: `registry` stays empty for DOCR). */
   repository: string;
   /** The release's manifest digest: the service runs exactly this image, never a tag. */
   digest: pulumi.Input<string>;
+  /** Port the app listens on in the container (config `app.port`). */
   port: number;
+  /** Health path (config `app.healthPath`). */
   healthPath: string;
+  /** App Platform health check thresholds (config `deploy.healthCheck`). */
   healthCheck: HealthCheckThresholds;
+  /** Instances (config `deploy.instanceCount`). */
   instanceCount: number;
+  /** Instance size (config `deploy.instanceSizeSlug`). */
   instanceSizeSlug: string;
+  /** Plain environment (config `deploy.env`). */
   env: Record<string, string>;
-  /** Secret variables (`type: SECRET`), by name. */
+  /** Secret variables (`type: SECRET`), by name (config `deploy.secretEnv`, values from `slipway:secrets`). */
   secretEnv: Record<string, pulumi.Input<string>>;
+  /** Managed database binding. Default none. */
   database?: DatabaseBinding;
-  /** Command of a PRE_DEPLOY job on the same image (e.g. an Odoo module upgrade). */
+  /** Command of a PRE_DEPLOY job on the same image (e.g. an Odoo module upgrade). Default none. */
   preDeployCommand?: string;
+  /** Alert thresholds and destinations. */
   alerts: AlertSettings;
 }
 
