@@ -14,7 +14,10 @@ function slipway() {
   const c = settings.config;
   const pipeline = new ReleasePipeline("slipway", settings);
   return {
-    /** `release` (build, gate, push, deploy, verify) or `rollback` (deploy the pinned release). */
+    /**
+     * `release` (build candidates, gate, promote, deploy, verify), `promotion` (promote what
+     * `release.promoteFrom` released) or `rollback` (deploy the pinned release).
+     */
     mode: pipeline.mode,
     environment: c.environment,
     target: c.deploy.target,
@@ -22,12 +25,18 @@ function slipway() {
     releaseTag: pipeline.releaseTag,
     /** `HOST/REPO` of the app's releases. */
     repository: pipeline.repository,
-    /** The manifest digest that runs. */
+    /** The manifest digest that runs (released, and deployed: the same). */
     imageDigest: pipeline.digest,
+    /** The digest the gates judged: the runtime candidate, or the promoted stack's release. */
+    candidateDigest: pipeline.candidateDigest,
     /** `HOST/REPO@sha256:...`. */
     imageRef: pipeline.imageRef,
-    /** `HOST/REPO:<version>@sha256:...` as pushed (release mode). */
-    publishedRef: pipeline.published?.ref,
+    /** `HOST/REPO:<version>@sha256:...` as promoted (release and promotion mode). */
+    releasedRef: pipeline.promotion?.ref,
+    /** Promotion mode: the stack whose release this one promoted. */
+    promotedFrom: pipeline.source?.stackName,
+    /** The git commit the release was built from (config `release.commit`), or the promoted one's. */
+    sourceCommit: c.release.commit ?? pipeline.source?.commit,
     /** The pinned release's digest as the registry resolved it (rollback mode). */
     rollbackDigest: pipeline.rollback?.resolvedDigest,
     appUrl: pipeline.appUrl,

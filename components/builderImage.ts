@@ -8,8 +8,8 @@ export interface BuilderImageArgs extends StageImageArgs {
 }
 
 /**
- * SOP step 2: the `builder` stage (system packages, pip requirements, the tests and their tools). The
- * test gate runs the tests inside this exact image. Nothing is pushed.
+ * SOP step 2: the `builder` stage (system packages, pip requirements, the tests and their tools),
+ * pushed as a candidate: the test gate runs the tests in exactly that image, by digest.
  */
 export class BuilderImage extends StageImageComponent {
   constructor(name: string, args: BuilderImageArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -23,9 +23,10 @@ export interface PreflightChecksArgs {
   /** Free disk the build needs, e.g. `10GB`. Default: the preflight gate's own (10GB). */
   minFree?: string;
   /**
-   * Values whose change runs both checks again; the release version, so every release is checked.
+   * Fingerprint of the Dockerfile's content (`fileFingerprint`): the lint runs again when it changes.
+   * (A new version re-runs both checks anyway: their result paths name it.)
    */
-  triggers: pulumi.Input<string>[];
+  dockerfileFingerprint: string;
 }
 
 /**
@@ -52,7 +53,6 @@ export class PreflightChecks extends pulumi.ComponentResource {
       {
         dir: args.projectDir,
         create: preflightCommand({ reportDir: args.reportDir, minFree: args.minFree }),
-        triggers: args.triggers,
       },
       this,
     );
@@ -67,7 +67,7 @@ export class PreflightChecks extends pulumi.ComponentResource {
           targets: args.targets,
           buildArgs: args.buildArgs,
         }),
-        triggers: args.triggers,
+        triggers: [args.dockerfileFingerprint],
       },
       this,
     );

@@ -16,27 +16,12 @@ export interface RegistryAuth {
 }
 
 /**
- * The credentials for `host` in a Docker config.json document (`{"auths":{host:{auth:base64(user:pass)}}}`,
- * the shape of DigitalOcean's `dockerCredentials`), for the resources that take a username and password.
- *
- * @throws Error naming the host when the document has no usable entry for it (the message never
- *   contains the document).
+ * A Docker config.json document holding `username:password` for `host`: what the registry gates read
+ * from `SLIPWAY_REGISTRY_AUTH` (gates/registry/credentials.ts).
  */
-export function dockerConfigAuth(dockerConfigJson: string, host: string): RegistryAuth {
-  let auths: Record<string, { auth?: string; username?: string; password?: string }> | undefined;
-  try {
-    auths = (JSON.parse(dockerConfigJson) as { auths?: typeof auths }).auths;
-  } catch {
-    throw new Error(`registry credentials for ${host}: not a Docker config.json document`);
-  }
-  const entry = auths?.[host] ?? auths?.[`https://${host}`];
-  if (entry?.username !== undefined && entry.password !== undefined) {
-    return { address: host, username: entry.username, password: entry.password };
-  }
-  const decoded = Buffer.from(entry?.auth ?? "", "base64").toString("utf8");
-  const colon = decoded.indexOf(":");
-  if (colon <= 0) throw new Error(`registry credentials for ${host}: no auth entry for that host`);
-  return { address: host, username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+export function dockerConfigJsonFor(host: string, username: string, password: string): string {
+  const auth = Buffer.from(`${username}:${password}`).toString("base64");
+  return JSON.stringify({ auths: { [host]: { auth } } });
 }
 
 /** Arguments of {@link Registry}. */
@@ -55,8 +40,17 @@ export interface RegistryArgs {
   create?: boolean;
   /** DOCR subscription tier when created. Default `basic` (starter allows one repository only). */
   subscriptionTier?: "starter" | "basic" | "professional";
-  /** Hours the write credentials minted for this release stay valid. Default 1. */
-  credentialHours?: number;
+  /**
+   * App Platform: the DigitalOcean API token (secret; `digitalocean:token` or DIGITALOCEAN_TOKEN, the
+   * provider's own). DOCR takes it as both username and password. It is the registry credential of
+   * every step, on purpose: DOCR credentials minted by `ContainerRegistryDockerCredentials` expire and
+   * are renewed only by a refresh after expiry (terraform-provider-digitalocean
+   * `resource_container_registry_docker_credentials.go`), so a plain `up` (a rollback days later)
+   * would carry dead ones; the token is valid for as long as the provider itself can work, and it is
+   * the same value on every `up` (no spurious change of the commands' inputs). Required for
+   * `app-platform`.
+   */
+  token?: pulumi.Input<string>;
   /**
    * `local` only: the registry's `host:port`, adopted as given. Default `127.0.0.1:5000`. Slipway does
    * not run it: like DOCR, the registry outlives any release (destroying a stack must never delete
@@ -66,25 +60,24 @@ export interface RegistryArgs {
 }
 
 /**
- * Where releases are pushed. For App Platform: the account's DOCR registry, created or adopted, and
- * short-lived write credentials minted for this release, kept secret (`dockerConfigJson` for the
- * registry gates, `auth` for the push). For the local target: a loopback registry adopted as given,
- * no credentials (Docker talks plain HTTP to 127.0.0.0/8).
+ * Where releases and candidates live. For App Platform: the account's DOCR registry, created or
+ * adopted, and the API token as its credential (`dockerConfigJson` for the registry gates, `auth` for
+ * the candidate builds), kept secret. For the local target: a loopback registry adopted as given, no
+ * credentials (Docker, BuildKit and the gates talk plain HTTP to 127.0.0.0/8; no provider needs an auth
+ * config for it).
  */
 export class Registry extends pulumi.ComponentResource {
   /** The created registry (only when `create`). */
   public readonly registry?: digitalocean.ContainerRegistry;
-  /** The write credentials (App Platform only). */
-  public readonly credentials?: digitalocean.ContainerRegistryDockerCredentials;
   /** Registry host, e.g. `registry.digitalocean.com` or `127.0.0.1:5000`. */
   public readonly server: pulumi.Output<string>;
   /** Prefix of repository names: `registry.digitalocean.com/<name>`, or the local host. */
   public readonly endpoint: pulumi.Output<string>;
   /** The DOCR registry's name (what App Platform's DOCR image source implies). */
   public readonly registryName: pulumi.Output<string>;
-  /** Docker config.json with the write credentials (secret), for the registry gates. */
+  /** Docker config.json with the credentials (secret), for the registry gates. */
   public readonly dockerConfigJson?: pulumi.Output<string>;
-  /** The same credentials as username and password (secret), for the push and the build cache. */
+  /** The same credentials as username and password (secret), for the candidate builds and cache. */
   public readonly auth?: pulumi.Output<RegistryAuth>;
   /** A loopback registry: plain HTTP, no TLS to verify. */
   public readonly insecure: boolean;
@@ -99,45 +92,36 @@ export class Registry extends pulumi.ComponentResource {
       this.registryName = pulumi.output(server);
       this.insecure = isLoopbackHost(server);
     } else {
-      let registryName: pulumi.Output<string>;
-      let endpoint: pulumi.Output<string>;
-      let server: pulumi.Output<string>;
+      if (args.token === undefined) throw new Error("Registry: app-platform needs the API token");
+      const token = args.token;
       if (args.create === true) {
         this.registry = new digitalocean.ContainerRegistry(
           name,
           { name: args.name, subscriptionTierSlug: args.subscriptionTier ?? "basic" },
           { parent: this },
         );
-        registryName = this.registry.name;
-        endpoint = this.registry.endpoint;
-        server = this.registry.serverUrl;
+        this.registryName = this.registry.name;
+        this.endpoint = this.registry.endpoint;
+        this.server = this.registry.serverUrl;
       } else {
         const existing = digitalocean.getContainerRegistryOutput(
           { name: args.name },
           { parent: this },
         );
-        registryName = existing.name;
-        endpoint = existing.endpoint;
-        server = existing.serverUrl;
+        this.registryName = existing.name;
+        this.endpoint = existing.endpoint;
+        this.server = existing.serverUrl;
       }
-      this.credentials = new digitalocean.ContainerRegistryDockerCredentials(
-        `${name}-write`,
-        {
-          registryName,
-          write: true,
-          expirySeconds: (args.credentialHours ?? 1) * 3600,
-        },
-        { parent: this },
-      );
-      this.registryName = registryName;
-      this.endpoint = endpoint;
-      this.server = server;
       this.insecure = false;
-      this.dockerConfigJson = pulumi.secret(this.credentials.dockerCredentials);
+      this.dockerConfigJson = pulumi.secret(
+        pulumi
+          .all([this.server, token])
+          .apply(([host, secret]) => dockerConfigJsonFor(host, secret, secret)),
+      );
       this.auth = pulumi.secret(
         pulumi
-          .all([this.credentials.dockerCredentials, server])
-          .apply(([json, host]) => dockerConfigAuth(json, host)),
+          .all([this.server, token])
+          .apply(([host, secret]) => ({ address: host, username: secret, password: secret })),
       );
     }
 

@@ -6,9 +6,11 @@ import { appName } from "./appSpec";
 import { BaseImage } from "./baseImage";
 import { BuilderImage } from "./builderImage";
 import { PreflightChecks } from "./checks";
-import { PublishedImage } from "./publishedImage";
+import { fileFingerprint } from "./fingerprint";
+import { Promotion } from "./promotion";
 import { Registry } from "./registry";
 import { ReleaseReport } from "./releaseReport";
+import { ReleaseSource } from "./releaseSource";
 import { RollbackTarget } from "./rollbackTarget";
 import { RuntimeImage } from "./runtimeImage";
 import { ScanGate } from "./scanGate";
@@ -29,6 +31,8 @@ export interface ReleasePipelineArgs {
   secretEnv: Record<string, pulumi.Input<string>>;
   /** Slack webhook URLs (secrets) by channel, for `config.deploy.alerts.slackChannels`. */
   slackWebhooks: Record<string, pulumi.Input<string>>;
+  /** App Platform: the DigitalOcean API token (secret), the registry credential. */
+  registryToken?: pulumi.Input<string>;
   /**
    * Project root, the gate commands' working directory. Default `.`: Pulumi starts the command
    * provider in the project directory, and a relative path keeps the state the same on every machine
@@ -37,26 +41,39 @@ export interface ReleasePipelineArgs {
   projectDir?: string;
 }
 
-/** `release`: build, gate, push, deploy, verify. `rollback`: resolve the pin, deploy it, verify. */
-export type PipelineMode = "release" | "rollback";
+/**
+ * `release`: build candidates, gate them, promote, deploy, verify. `promotion`: promote what another
+ * stack released (re-scan, promote, deploy, verify). `rollback`: resolve the pin, deploy it, verify.
+ */
+export type PipelineMode = "release" | "promotion" | "rollback";
+
+/** The mode a config asks for: a pin wins (rollback is always possible), then `promoteFrom`. */
+export function pipelineMode(release: ReleaseConfig["release"]): PipelineMode {
+  if (release.pin !== undefined) return "rollback";
+  return release.promoteFrom === undefined ? "release" : "promotion";
+}
 
 /**
- * The release procedure as one component:
+ * The release procedure as one component, addressed by digest from the build on (the registry is the
+ * source of truth: nothing after a build reads an image that exists only in one machine's daemon):
  *
  * ```
- * config → preflight ─────────┐
- *        → base pull ─────────┴→ builder image → test gate ─┐
- *                              → runtime image → smoke gate ├→ push (tag guard, :version, :latest)
- *                                              → scan gate ─┤   → deploy by digest → verify → report
- *        → lint, base drift (beside the builds) ────────────┘
+ * release:   preflight → builder build, pushed as candidate → test gate (builder@digest) ──┐
+ *                      → runtime build, pushed as candidate → smoke gate (runtime@digest) ─┼→ promote
+ *            lint, base drift (beside the builds) ─────────→ scan gate (runtime@digest) ──┘  (:version,
+ *                                                                                              :latest)
+ * promotion: source stack's digest (StackReference) → scan gate (re-scan) → promote
+ * rollback:  resolve the pin → retag latest
+ *            ... → deploy by digest → verify → report
  * ```
  *
- * The builds wait only for what they need: Docker up with disk to spare (preflight) and the base
- * image pulled. The Dockerfile lint and the base drift check run beside them; the push's inputs carry
- * every gate's verdict, theirs included, so it cannot start before they all passed. In rollback mode
- * (`release.pin` set) nothing is built, tested, scanned or pushed: the pin is resolved to its digest
- * in the registry (ROLLBACK_TAG_NOT_FOUND before anything changes), `latest` is re-pointed to it,
- * and the app is deployed by that digest and verified. Either way the release report comes last.
+ * The builds wait only for the preflight (Docker up, disk to spare). The promotion's inputs carry every
+ * gate's verdict (its decision and the digest it judged), so it cannot start before they all passed and
+ * a failed gate releases nothing: no version tag, `latest` unmoved, no deploy; the candidate stays in the
+ * registry and the gate's result names it. The deploy uses the digest the promotion printed: the
+ * candidate's, the released and the deployed digest are one. In promotion mode nothing is built or
+ * tested; in rollback mode (`release.pin`) nothing is built, tested, scanned or promoted. Either way the
+ * release report comes last.
  */
 export class ReleasePipeline extends pulumi.ComponentResource {
   public readonly mode: PipelineMode;
@@ -68,13 +85,16 @@ export class ReleasePipeline extends pulumi.ComponentResource {
   public readonly testGate?: TestGate;
   public readonly smokeGate?: SmokeGate;
   public readonly scanGate?: ScanGate;
-  public readonly published?: PublishedImage;
+  public readonly source?: ReleaseSource;
+  public readonly promotion?: Promotion;
   public readonly rollback?: RollbackTarget;
   public readonly deployment: AppDeployment;
   public readonly verification: Verification;
   public readonly report: ReleaseReport;
   /** `HOST/REPO` of the app's releases. */
   public readonly repository: pulumi.Output<string>;
+  /** The digest judged by the gates (release: the runtime candidate; promotion: the source's). */
+  public readonly candidateDigest?: pulumi.Output<string>;
   /** The deployed manifest digest. */
   public readonly digest: pulumi.Output<string>;
   /** `HOST/REPO@sha256:...`: exactly what runs. */
@@ -93,10 +113,10 @@ export class ReleasePipeline extends pulumi.ComponentResource {
     const dir = args.projectDir ?? ".";
     const pin = c.release.pin;
     const target = c.deploy.target;
-    this.mode = pin === undefined ? "release" : "rollback";
-    this.releaseTag = pin ?? c.release.version;
-    this.reportDir =
-      pin === undefined ? releaseReportDir(c.release.version) : rollbackReportDir(pin);
+    const version = c.release.version;
+    this.mode = pipelineMode(c.release);
+    this.releaseTag = pin ?? version;
+    this.reportDir = pin === undefined ? releaseReportDir(version) : rollbackReportDir(pin);
     const reportDir = this.reportDir;
     const child = { parent: this };
 
@@ -107,55 +127,75 @@ export class ReleasePipeline extends pulumi.ComponentResource {
         name: c.registry.name,
         create: c.registry.create,
         subscriptionTier: c.registry.subscriptionTier,
-        credentialHours: c.registry.credentialHours,
         server: c.registry.server,
+        token: args.registryToken,
       },
       child,
     );
     this.repository = this.registry.repository(c.app.name);
+    const auth = this.registry.dockerConfigJson;
+
+    const gates: Record<string, pulumi.Input<string>> = {};
+    const scan = (image: pulumi.Input<string>, baseImage?: pulumi.Input<string>) => {
+      if (!c.scan.enabled) return undefined;
+      const read = [c.scan.allowlist, c.scan.baseline].filter((p): p is string => p !== undefined);
+      return new ScanGate(
+        `${name}-scan`,
+        {
+          projectDir: dir,
+          reportDir,
+          image,
+          inputsFingerprint: read.map((path) => fileFingerprint(dir, path)),
+          severity: c.scan.severity,
+          ignoreUnfixed: c.scan.ignoreUnfixed,
+          allowlist: c.scan.allowlist,
+          requireStatement: c.scan.requireStatement,
+          trivyImage: c.scan.trivyImage,
+          report: c.scan.report,
+          baseImage,
+          baseline: c.scan.baseline,
+        },
+        child,
+      );
+    };
 
     let digest: pulumi.Output<string>;
-    if (pin === undefined) {
-      const version = c.release.version;
+    if (this.mode === "release") {
       const dockerfile = c.app.dockerfile ?? `${c.app.context}/Dockerfile`;
-      const targets = [c.app.targets.builder, c.app.targets.runtime];
-
       this.checks = new PreflightChecks(
         `${name}-checks`,
         {
           projectDir: dir,
           reportDir,
           dockerfile,
-          targets,
+          dockerfileFingerprint: fileFingerprint(dir, dockerfile),
+          targets: [c.app.targets.builder, c.app.targets.runtime],
           buildArgs: { ...c.app.buildArgs, BASE_IMAGE: c.baseImage },
           requireDigest: c.environment === "prod",
-          triggers: [version, c.baseImage],
         },
         child,
       );
       this.base = new BaseImage(
         `${name}-base`,
-        { ref: c.baseImage, projectDir: dir, reportDir, triggers: [version] },
+        { ref: c.baseImage, projectDir: dir, reportDir },
         child,
       );
-
-      // Registry layer cache: App Platform stacks build on CI machines that start cold. The local
-      // target builds on the machine that runs it, whose daemon keeps its layers (and Docker's
-      // default builder cannot export a registry cache).
-      const cached = c.registry.cache && target === "app-platform";
       const build = {
-        app: c.app.name,
         version,
         context: c.app.context,
         dockerfile,
         baseRef: this.base.ref,
         buildArgs: c.app.buildArgs,
-        ...(cached ? { cacheRepository: this.registry.repository(`${c.app.name}-cache`) } : {}),
-        ...(cached && this.registry.auth !== undefined ? { registryAuth: this.registry.auth } : {}),
+        candidateRepository: this.registry.repository(c.registry.candidateRepository ?? c.app.name),
+        // The local target builds on the machine that runs it, whose daemon keeps its layers (and
+        // Docker's default builder cannot export a registry cache).
+        cache: c.registry.cache && target === "app-platform",
+        ...(c.app.builder === undefined ? {} : { builder: c.app.builder }),
+        ...(this.registry.auth === undefined ? {} : { registryAuth: this.registry.auth }),
         // App Platform runs linux/amd64.
         ...(target === "app-platform" ? { platform: "linux/amd64" as const } : {}),
-        // Only the preflight: a build needs Docker and disk. The lint gates the push (`gates`), like
-        // the base drift check; `baseRef` waits for the pull, not for the drift check.
+        // Only the preflight: a build needs Docker and disk. The lint and the drift check gate the
+        // promotion (`gates`), not the builds.
         dependsOn: [this.checks.preflight],
       };
       this.builder = new BuilderImage(
@@ -168,12 +208,11 @@ export class ReleasePipeline extends pulumi.ComponentResource {
         { ...build, target: c.app.targets.runtime },
         child,
       );
+      this.candidateDigest = this.runtime.digest;
 
-      const gates: Record<string, pulumi.Input<string>> = {
-        preflight: this.checks.preflightVerdict,
-        lint: this.checks.lintVerdict,
-        base: this.base.driftVerdict,
-      };
+      gates.preflight = this.checks.preflightVerdict;
+      gates.lint = this.checks.lintVerdict;
+      gates.base = this.base.driftVerdict;
       if (c.tests.enabled) {
         this.testGate = new TestGate(
           `${name}-test`,
@@ -181,7 +220,6 @@ export class ReleasePipeline extends pulumi.ComponentResource {
             projectDir: dir,
             reportDir,
             image: this.builder.ref,
-            digest: this.builder.digest,
             command: c.tests.command,
             coverageMin: c.tests.coverageMin,
             env: c.tests.env,
@@ -197,7 +235,6 @@ export class ReleasePipeline extends pulumi.ComponentResource {
           projectDir: dir,
           reportDir,
           image: this.runtime.ref,
-          digest: this.runtime.digest,
           maxSize: c.smoke.maxSize,
           versionCommand: c.app.versionCommand,
           expectVersion: c.app.expectVersion,
@@ -217,46 +254,37 @@ export class ReleasePipeline extends pulumi.ComponentResource {
         child,
       );
       gates.smoke = this.smokeGate.verdict;
-      if (c.scan.enabled) {
-        this.scanGate = new ScanGate(
-          `${name}-scan`,
-          {
-            projectDir: dir,
-            reportDir,
-            image: this.runtime.ref,
-            digest: this.runtime.digest,
-            severity: c.scan.severity,
-            ignoreUnfixed: c.scan.ignoreUnfixed,
-            allowlist: c.scan.allowlist,
-            requireStatement: c.scan.requireStatement,
-            trivyImage: c.scan.trivyImage,
-            report: c.scan.report,
-            baseImage: this.base.ref,
-            baseline: c.scan.baseline,
-          },
-          child,
-        );
-        gates.scan = this.scanGate.verdict;
-      }
+      this.scanGate = scan(this.runtime.ref, this.base.ref);
+    } else if (this.mode === "promotion") {
+      this.source = new ReleaseSource(
+        `${name}-source`,
+        { stack: c.release.promoteFrom ?? "" },
+        child,
+      );
+      this.candidateDigest = this.source.digest;
+      this.scanGate = scan(pulumi.interpolate`${this.repository}@${this.source.digest}`);
+    }
+    if (this.scanGate !== undefined) gates.scan = this.scanGate.verdict;
 
-      this.published = new PublishedImage(
-        `${name}-publish`,
+    if (this.candidateDigest !== undefined) {
+      this.promotion = new Promotion(
+        `${name}-promote`,
         {
           projectDir: dir,
           reportDir,
-          localImage: this.runtime.ref,
-          imageDigest: this.runtime.digest,
           repository: this.repository,
+          digest: this.candidateDigest,
           version,
           tagLatest: c.release.tagLatest,
           gates,
-          dockerConfigJson: this.registry.dockerConfigJson,
-          auth: this.registry.auth,
-          insecure: this.registry.insecure,
+          ...(this.source === undefined
+            ? {}
+            : { requireEvidence: true, sourceVerdict: this.source.verdict }),
+          dockerConfigJson: auth,
         },
         child,
       );
-      digest = this.published.digest;
+      digest = this.promotion.digest;
     } else {
       this.rollback = new RollbackTarget(
         `${name}-rollback`,
@@ -264,9 +292,9 @@ export class ReleasePipeline extends pulumi.ComponentResource {
           projectDir: dir,
           reportDir,
           repository: this.repository,
-          pin,
+          pin: pin ?? "",
           repointLatest: c.release.repointLatest,
-          dockerConfigJson: this.registry.dockerConfigJson,
+          dockerConfigJson: auth,
         },
         child,
       );
@@ -311,23 +339,30 @@ export class ReleasePipeline extends pulumi.ComponentResource {
       child,
     );
     this.appUrl = this.deployment.url;
-    this.healthUrl = this.deployment.healthUrl;
+    const verifyPath = c.deploy.verifyPath ?? c.app.healthPath;
+    this.healthUrl = this.deployment.url.apply((url) => `${url}${verifyPath}`);
 
     this.verification = new Verification(
       `${name}-verify`,
       {
         projectDir: dir,
         reportDir,
-        url: this.deployment.healthUrl,
-        triggers: [digest, this.deployment.deploymentId],
+        url: this.healthUrl,
+        triggers: [this.deployment.deploymentId],
         timeout: c.deploy.verifyTimeout,
+        ...(c.deploy.verifyBody === undefined
+          ? {}
+          : {
+              expectBody:
+                c.deploy.verifyBody === "version" ? pulumi.output(this.releaseTag) : digest,
+            }),
       },
       child,
     );
 
     const skipped: Record<string, string> = {};
-    if (pin === undefined && !c.tests.enabled) skipped.test = "tests.enabled is false";
-    if (pin === undefined && !c.scan.enabled) skipped.scan = "scan.enabled is false";
+    if (this.mode === "release" && !c.tests.enabled) skipped.test = "tests.enabled is false";
+    if (this.mode !== "rollback" && !c.scan.enabled) skipped.scan = "scan.enabled is false";
     this.report = new ReleaseReport(
       `${name}-report`,
       {
@@ -341,7 +376,11 @@ export class ReleasePipeline extends pulumi.ComponentResource {
             ? pulumi.interpolate`${this.repository}@${pin}`
             : pulumi.interpolate`${this.repository}:${this.releaseTag}`,
         digest,
-        ...(pin === undefined ? { baseImage: c.baseImage } : {}),
+        ...(this.candidateDigest === undefined ? {} : { candidateDigest: this.candidateDigest }),
+        deployedDigest: this.deployment.digest,
+        ...(this.mode === "release" ? { baseImage: c.baseImage } : {}),
+        ...(this.source === undefined ? {} : { promotedFrom: this.source.stackName }),
+        ...(c.release.commit === undefined ? {} : { commit: c.release.commit }),
         skipped,
         verified: this.verification.verdict,
       },
@@ -351,6 +390,7 @@ export class ReleasePipeline extends pulumi.ComponentResource {
     this.registerOutputs({
       mode: this.mode,
       repository: this.repository,
+      candidateDigest: this.candidateDigest,
       digest: this.digest,
       imageRef: this.imageRef,
       releaseTag: this.releaseTag,

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { reportCommand, reportMarkdownFile } from "../gates/commands";
 import type { ReleaseMode } from "../gates/report/release";
 import { reportOutputOf, type ReleaseReportOutput } from "../gates/report/summary";
-import { gateCommand } from "./gateCommand";
+import { gateCommand, gateValueOf } from "./gateCommand";
 
 /** Arguments of {@link ReleaseReport}. */
 export interface ReleaseReportArgs {
@@ -18,8 +18,16 @@ export interface ReleaseReportArgs {
   stack: string;
   /** The image as people pull it: `HOST/REPO:<version>` (a digest pin: `HOST/REPO@sha256:...`). */
   image: pulumi.Input<string>;
-  /** The deployed manifest digest: a new release, a new report. */
+  /** The released manifest digest: a new release, a new report. */
   digest: pulumi.Input<string>;
+  /** The digest the gates judged (release and promotion mode). Default: not recorded. */
+  candidateDigest?: pulumi.Input<string>;
+  /** The digest the deployment runs. */
+  deployedDigest: pulumi.Input<string>;
+  /** Promotion mode: the stack whose release was promoted. */
+  promotedFrom?: string;
+  /** The source commit (config `release.commit`). Default: not recorded. */
+  commit?: string;
   /** The base image as pinned (release mode). Default: not recorded. */
   baseImage?: string;
   /**
@@ -60,28 +68,35 @@ export class ReleaseReport extends pulumi.ComponentResource {
       `${name}-run`,
       {
         dir: args.projectDir,
-        create: pulumi.all([args.image, args.digest]).apply(([image, digest]) =>
-          reportCommand({
-            reportDir: args.reportDir,
-            release: {
-              version: args.version,
-              mode: args.mode,
-              stack: args.stack,
-              image,
-              digest,
-              ...(args.baseImage === undefined ? {} : { baseImage: args.baseImage }),
-              ...(Object.keys(skipped).length === 0 ? {} : { skipped }),
-            },
-            gated: true,
-            advisory: true,
-          }),
-        ),
-        triggers: [args.digest, args.verified],
+        create: pulumi
+          .all([args.image, args.digest, args.candidateDigest, args.deployedDigest])
+          .apply(([image, digest, candidateDigest, deployedDigest]) =>
+            reportCommand({
+              reportDir: args.reportDir,
+              release: {
+                version: args.version,
+                mode: args.mode,
+                stack: args.stack,
+                image,
+                digest,
+                ...(candidateDigest === undefined ? {} : { candidateDigest }),
+                deployedDigest,
+                ...(args.promotedFrom === undefined ? {} : { promotedFrom: args.promotedFrom }),
+                ...(args.commit === undefined ? {} : { commit: args.commit }),
+                ...(args.baseImage === undefined ? {} : { baseImage: args.baseImage }),
+                ...(Object.keys(skipped).length === 0 ? {} : { skipped }),
+              },
+              gated: true,
+              advisory: true,
+            }),
+          ),
+        // After every verification (its decision); the digests are in the command already.
+        triggers: [args.verified],
       },
       this,
     );
     const path = this.path;
-    this.summary = this.run.stdout.apply((out) => reportOutputOf(out, path));
+    this.summary = gateValueOf(this.run).apply((line) => reportOutputOf(line, path));
 
     this.registerOutputs({ run: this.run, path: this.path, summary: this.summary });
   }

@@ -1,7 +1,7 @@
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { resolvePinCommand, retagCommand } from "../gates/commands";
-import { gateCommand, registryAuthEnv, verdictOf } from "./gateCommand";
+import { gateCommand, gateValueOf, registryAuthEnv, verdictOf } from "./gateCommand";
 
 /** Arguments of {@link RollbackTarget}. */
 export interface RollbackTargetArgs {
@@ -49,12 +49,11 @@ export class RollbackTarget extends pulumi.ComponentResource {
           .apply((repository) =>
             resolvePinCommand({ reportDir: args.reportDir, repository, ref: args.pin }),
           ),
-        triggers: [args.pin, args.repository],
         environment,
       },
       this,
     );
-    this.resolvedDigest = this.resolve.stdout.apply((out) => out.trim());
+    this.resolvedDigest = gateValueOf(this.resolve);
 
     if (args.repointLatest ?? true) {
       this.retag = gateCommand(
@@ -66,7 +65,6 @@ export class RollbackTarget extends pulumi.ComponentResource {
             .apply(([repository, digest]) =>
               retagCommand({ reportDir: args.reportDir, repository, digest, tag: "latest" }),
             ),
-          triggers: [this.resolvedDigest],
           environment,
         },
         this,

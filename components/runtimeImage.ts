@@ -8,8 +8,9 @@ export interface RuntimeImageArgs extends StageImageArgs {
 }
 
 /**
- * SOP step 4: the `runtime` stage, the image that is released. The smoke and scan gates check this
- * exact image and the push tags it; the build itself pushes nothing. It may build while the tests run.
+ * SOP step 4: the `runtime` stage, the image that is released, pushed as a candidate. The smoke and
+ * scan gates judge it by digest, and the promotion puts that same manifest under the version tag. It
+ * may build while the tests run.
  */
 export class RuntimeImage extends StageImageComponent {
   constructor(name: string, args: RuntimeImageArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -9,10 +9,17 @@ export interface ScanGateArgs {
   projectDir: string;
   /** Directory of the release's gate results, relative to the project root. */
   reportDir: string;
-  /** The runtime image's local reference (`RuntimeImage.ref`): what Trivy scans. */
+  /**
+   * The image by digest (`HOST/REPO@sha256:...`): the runtime candidate, or in promotion mode the
+   * digest another stack released (re-scanned: a newer vulnerability DB may find what its scan did
+   * not). Trivy reads it from the registry. The scan runs again when it changes.
+   */
   image: pulumi.Input<string>;
-  /** The runtime image's digest: the scan runs again exactly when it changes. */
-  digest: pulumi.Input<string>;
+  /**
+   * Fingerprints of the content of the files the scan reads (allowlist, baseline): a changed
+   * allowlist re-runs the scan even under the same path. Default none.
+   */
+  inputsFingerprint?: pulumi.Input<string>[];
   /** Severities that block (config `scan.severity`), e.g. `["HIGH", "CRITICAL"]`. */
   severity: string[];
   /** Keep only findings with a fix available. Default false. */
@@ -25,7 +32,8 @@ export interface ScanGateArgs {
   trivyImage?: string;
   /**
    * A Trivy JSON report made by CI in its own step, read instead of running Trivy. Default: scan the
-   * image. (The report is still tied to this image: the gate runs again when its digest changes.)
+   * image. (The report is still tied to this image: the gate runs again when its digest changes, since
+   * the command names the image.)
    */
   report?: string;
   /**
@@ -76,7 +84,8 @@ export class ScanGate extends pulumi.ComponentResource {
               : { report }),
           }),
         ),
-        triggers: [args.digest],
+        // The image too: with a pre-made `report` the command does not name it.
+        triggers: [args.image, ...(args.inputsFingerprint ?? [])],
       },
       this,
     );

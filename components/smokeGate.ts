@@ -9,10 +9,11 @@ export interface SmokeGateArgs {
   projectDir: string;
   /** Directory of the release's gate results, relative to the project root. */
   reportDir: string;
-  /** The runtime image's local reference (`RuntimeImage.ref`). */
+  /**
+   * The runtime candidate by digest (`RuntimeImage.ref`, `HOST/REPO@sha256:...`): what boots is
+   * exactly what is promoted (pulled when the machine lacks it); the gate runs again when it changes.
+   */
   image: pulumi.Input<string>;
-  /** The runtime image's digest: the smoke gate runs again exactly when it changes. */
-  digest: pulumi.Input<string>;
   /** Size budget, e.g. `2GB` (config `smoke.maxSize`). */
   maxSize: string;
   /** Command printing the app version, e.g. `odoo --version`. Default: not checked. */
@@ -33,7 +34,7 @@ export interface SmokeGateArgs {
 }
 
 /**
- * SOP steps 4 and 7 on the exact runtime image, before anything is pushed: size, version, required
+ * SOP steps 4 and 7 on the exact runtime candidate, before anything is promoted: size, version, required
  * paths and imports, non-root user, and a boot with its health check (IMAGE_SIZE_EXCEEDED,
  * ENTRYPOINT_ERROR, MISSING_ADDONS, IMPORT_ERROR, RUNS_AS_ROOT, CONTAINER_START_FAILURE,
  * HEALTH_CHECK_FAIL).
@@ -62,7 +63,6 @@ export class SmokeGate extends pulumi.ComponentResource {
             boot: args.boot,
           }),
         ),
-        triggers: [args.digest],
       },
       this,
     );

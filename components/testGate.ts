@@ -9,10 +9,11 @@ export interface TestGateArgs {
   projectDir: string;
   /** Directory of the release's gate results, relative to the project root. */
   reportDir: string;
-  /** The builder image's local reference (`BuilderImage.ref`). */
+  /**
+   * The builder candidate by digest (`BuilderImage.ref`, `HOST/REPO@sha256:...`): the tests run in
+   * exactly that image (pulled when the machine lacks it), and again exactly when it changes.
+   */
   image: pulumi.Input<string>;
-  /** The builder image's digest: the test gate runs again exactly when it changes. */
-  digest: pulumi.Input<string>;
   /** The test command, run by a shell inside the image (config `tests.command`). */
   command: string;
   /** Coverage floor, percent (config `tests.coverageMin`). */
@@ -51,7 +52,6 @@ export class TestGate extends pulumi.ComponentResource {
             timeout: args.timeout,
           }),
         ),
-        triggers: [args.digest],
       },
       this,
     );

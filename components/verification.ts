@@ -17,8 +17,11 @@ export interface VerificationArgs {
   timeout: number;
   /** Expected HTTP status. Default 200. */
   expectStatus?: number;
-  /** Text the body must contain (e.g. the version the app reports). Default: not checked. */
-  expectBody?: string;
+  /**
+   * Text the body must contain (config `deploy.verifyBody`: the released version or digest), so a
+   * deploy that left the old release answering fails. Default: not checked.
+   */
+  expectBody?: pulumi.Input<string>;
 }
 
 /**
@@ -36,13 +39,13 @@ export class Verification extends pulumi.ComponentResource {
       `${name}-health`,
       {
         dir: args.projectDir,
-        create: pulumi.output(args.url).apply((url) =>
+        create: pulumi.all([args.url, args.expectBody]).apply(([url, expectBody]) =>
           healthGateCommand({
             reportDir: args.reportDir,
             url,
             timeout: args.timeout,
             expectStatus: args.expectStatus ?? 200,
-            expectBody: args.expectBody,
+            expectBody,
           }),
         ),
         triggers: args.triggers,

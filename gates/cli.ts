@@ -3,7 +3,15 @@ import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { ALL_CODES, CODES } from "./codes";
 import type { Gate, GateContext } from "./gate";
-import { block, exitCodeOf, GateError, GateResult, render, UsageError } from "./result";
+import {
+  block,
+  exitCodeOf,
+  GateError,
+  GateResult,
+  render,
+  UsageError,
+  verdictLine,
+} from "./result";
 
 /**
  * Every gate, loaded lazily: `gate codes` or `gate health` must not pay for the Dockerfile parser or YAML.
@@ -40,6 +48,7 @@ const SUMMARIES: Record<string, string> = {
 
 const COMMON_OPTIONS = {
   json: { type: "string" },
+  "print-verdict": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -63,6 +72,7 @@ function gateUsage(gate: Gate): string {
     "",
     ...gate.usage.map((l) => `  ${l}`),
     "  --json FILE  also write the machine-readable result",
+    "  --print-verdict  end stdout with the verdict line (slipway-verdict {...}) for the pipeline",
   ].join("\n");
 }
 
@@ -96,10 +106,35 @@ const defaultContext: GateContext = {
   progress: (line) => process.stderr.write(`${line}\n`),
 };
 
-/** Writes the result where people and machines expect it; returns the exit code. */
-function report(result: GateResult, jsonPath: string | undefined): number {
+/**
+ * The image digest a gate judged, from its flags: `--digest`, or the digest of a pinned `--image` /
+ * `--ref`. It goes into the verdict line, so a verdict names exactly what it is about.
+ */
+function subjectOf(flags: Record<string, unknown>): string | undefined {
+  if (typeof flags.digest === "string" && flags.digest.startsWith("sha256:")) return flags.digest;
+  for (const key of ["image", "ref"]) {
+    const value = flags[key];
+    const at = typeof value === "string" ? value.lastIndexOf("@sha256:") : -1;
+    if (at >= 0) return (value as string).slice(at + 1);
+  }
+  return undefined;
+}
+
+/**
+ * Writes the result where people and machines expect it; returns the exit code. With `--print-verdict`
+ * (what the pipeline's command resources pass), the human text goes to stdout whatever the gate, and the
+ * last line of stdout is the verdict line (`slipway-verdict {...}`, value included): the command's
+ * `stdout` output then carries a decision the components can read without parsing prose.
+ */
+function report(
+  result: GateResult,
+  jsonPath: string | undefined,
+  verdict: { subject: string | undefined } | undefined,
+): number {
   const text = render(result);
-  if (result.value !== undefined) {
+  if (verdict !== undefined) {
+    process.stdout.write(`${text}\n${verdictLine(result, verdict.subject)}\n`);
+  } else if (result.value !== undefined) {
     process.stdout.write(`${result.value}\n`);
     process.stderr.write(`${text}\n`);
   } else {
@@ -166,5 +201,6 @@ export async function main(argv: string[], ctx: GateContext = defaultContext): P
     }
   }
   result.timings = { ...result.timings, total: Date.now() - started };
-  return report(result, jsonPath);
+  const verdict = flags["print-verdict"] === true ? { subject: subjectOf(flags) } : undefined;
+  return report(result, jsonPath, verdict);
 }

@@ -43,6 +43,7 @@ export type GateName =
   | "smoke"
   | "scan"
   | "tag-guard"
+  | "promote"
   | "resolve"
   | "retag"
   | "health"
@@ -93,8 +94,19 @@ function pairs(map: Readonly<Record<string, string>> | undefined): string[] {
     .map((k) => `${k}=${(map ?? {})[k]}`);
 }
 
+/**
+ * One gate's command line. `--print-verdict`: stdout ends with the verdict line the components read
+ * (gates/result.ts `parseVerdictLine`): the decision and the digest judged, never the wording.
+ */
 function gateCommand(gate: GateName, reportDir: string, args: readonly Flag[]): string {
-  return shellJoin([GATE_BIN, gate, ...args.flat(), "--json", reportFile(reportDir, gate)]);
+  return shellJoin([
+    GATE_BIN,
+    gate,
+    ...args.flat(),
+    "--print-verdict",
+    "--json",
+    reportFile(reportDir, gate),
+  ]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -347,9 +359,9 @@ export interface ReportSpec extends GateSpecBase {
   /**
    * What the pipeline knows of the release that no gate reports: the report gate writes it as
    * `<reportDir>/release.json` before assembling the report (image, digest, base, gates disabled by
-   * configuration). `expected`, `stages` and `commit` are not flags: the defaults apply.
+   * configuration). `expected` and `stages` are not flags: the defaults apply.
    */
-  release: Omit<ReleaseInfo, "expected" | "stages" | "commit">;
+  release: Omit<ReleaseInfo, "expected" | "stages">;
   /**
    * The caller ran every gate the release needs and each passed (the pipeline runs the report after
    * the verification, and the push carried every gate's verdict): a needed gate that left no result
@@ -379,6 +391,10 @@ export function reportCommand(spec: ReportSpec): string {
     opt("stack", r.stack),
     opt("image", r.image),
     opt("digest", r.digest),
+    opt("candidate-digest", r.candidateDigest),
+    opt("deployed-digest", r.deployedDigest),
+    opt("promoted-from", r.promotedFrom),
+    opt("commit", r.commit),
     opt("base", r.baseImage),
     opt("previous", r.previous),
     many("skipped", pairs(r.skipped)),
@@ -392,12 +408,17 @@ export function reportCommand(spec: ReportSpec): string {
 // ---------------------------------------------------------------------------------------------
 // Image names
 
+/** The tag prefix of candidates: never a release tag (`prune` deletes only these). */
+export const CANDIDATE_PREFIX = "candidate-";
+
 /**
- * The local name of a built stage: `slipway/<app>:<version>-<target>`. The gates check this exact
- * image; it is never pushed under this name (the published image is a `docker tag` of it).
+ * The candidate tag of one built stage: `candidate-<version>-<target>`. A build pushes its result under
+ * it; from then on everything addresses the image by the digest the registry gave it, and a promotion
+ * puts that same manifest under the version tag. A rebuild of the same version moves the candidate tag,
+ * never a release tag.
  */
-export function localImageRef(app: string, version: string, target: string): string {
-  return `slipway/${app}:${version}-${target}`;
+export function candidateTag(version: string, target: string): string {
+  return `${CANDIDATE_PREFIX}${version}-${target}`;
 }
 
 /** The registry layer cache of one build target: `<repository>:buildcache-<target>`. */
@@ -405,11 +426,16 @@ export function cacheRef(repository: string, target: string): string {
   return `${repository}:buildcache-${target}`;
 }
 
+/** `<repository>@<digest>`: how every step after a build names the image. */
+export function digestRef(repository: string, digest: string): string {
+  return `${repository}@${digest}`;
+}
+
 // ---------------------------------------------------------------------------------------------
-// Builds (done by @pulumi/docker-build; rendered as `docker build` for the e2e suite)
+// Builds (done by @pulumi/docker-build; rendered as `docker build` + `docker push` for the e2e suite)
 
 export interface BuildSpecInput {
-  app: string;
+  /** The release version: part of the candidate tag. */
   version: string;
   /** Build context directory, relative to the project root. */
   context: string;
@@ -421,8 +447,10 @@ export interface BuildSpecInput {
   baseRef: string;
   /** Extra build args; `BASE_IMAGE` always comes from `baseRef`. */
   buildArgs?: Readonly<Record<string, string>>;
-  /** `HOST/REPO` of the registry layer cache; absent: no registry cache. */
-  cacheRepository?: string;
+  /** `HOST/REPO` where candidates (and the layer cache) are pushed. */
+  candidateRepository: string;
+  /** Export and import a registry layer cache in `candidateRepository`. */
+  cache: boolean;
   /** Target platform, e.g. `linux/amd64` for App Platform; absent: the host's. */
   platform?: string;
 }
@@ -433,8 +461,8 @@ export interface BuildSpec {
   target: string;
   /** In key order; includes `BASE_IMAGE`. */
   buildArgs: Record<string, string>;
-  /** Local tags: `[localImageRef(app, version, target)]`. */
-  tags: string[];
+  /** The candidate reference the build pushes: `<candidateRepository>:candidate-<version>-<target>`. */
+  candidate: string;
   platform?: string;
   /** Registry cache refs to import layers from. */
   cacheFrom: string[];
@@ -447,14 +475,13 @@ export function buildSpec(input: BuildSpecInput): BuildSpec {
   const merged: Record<string, string> = { ...(input.buildArgs ?? {}), BASE_IMAGE: input.baseRef };
   const buildArgs: Record<string, string> = {};
   for (const key of Object.keys(merged).sort()) buildArgs[key] = merged[key];
-  const cache =
-    input.cacheRepository === undefined ? [] : [cacheRef(input.cacheRepository, input.target)];
+  const cache = input.cache ? [cacheRef(input.candidateRepository, input.target)] : [];
   return {
     context: input.context,
     dockerfile: input.dockerfile,
     target: input.target,
     buildArgs,
-    tags: [localImageRef(input.app, input.version, input.target)],
+    candidate: `${input.candidateRepository}:${candidateTag(input.version, input.target)}`,
     ...(input.platform === undefined ? {} : { platform: input.platform }),
     cacheFrom: cache,
     cacheTo: cache,
@@ -462,26 +489,32 @@ export function buildSpec(input: BuildSpecInput): BuildSpec {
 }
 
 /**
- * The `docker build` equivalent of a build spec (BuildKit, so only the stages the target needs are
- * built). The classic `docker build` has no `--cache-to`: registry cache export is left to buildx.
+ * The `docker build` + `docker push` equivalent of a build spec (BuildKit, so only the stages the
+ * target needs are built), as docker-build's `Image` with `push: true` does it: the candidate ends up
+ * in the registry, and `docker push` prints its manifest digest. The classic `docker build` has no
+ * `--cache-to`: registry cache export is left to buildx.
  */
 export function dockerBuildCommand(spec: BuildSpec, docker = "docker"): string {
-  return [
-    "DOCKER_BUILDKIT=1",
-    shellJoin([
-      docker,
-      "build",
-      "--file",
-      spec.dockerfile,
-      "--target",
-      spec.target,
-      ...opt("platform", spec.platform),
-      ...many("build-arg", pairs(spec.buildArgs)),
-      ...many("tag", spec.tags),
-      ...many("cache-from", spec.cacheFrom),
-      spec.context,
-    ]),
-  ].join(" ");
+  const build = shellJoin([
+    docker,
+    "build",
+    "--file",
+    spec.dockerfile,
+    "--target",
+    spec.target,
+    ...opt("platform", spec.platform),
+    ...many("build-arg", pairs(spec.buildArgs)),
+    "--tag",
+    spec.candidate,
+    ...many("cache-from", spec.cacheFrom),
+    spec.context,
+  ]);
+  return `DOCKER_BUILDKIT=1 ${build} && ${shellJoin([docker, "push", spec.candidate])}`;
+}
+
+/** The manifest digest `docker push` printed (`<tag>: digest: sha256:... size: N`), if any. */
+export function pushedDigest(output: string): string | undefined {
+  return /: digest: (sha256:[a-f0-9]{64}) size: \d+/.exec(output)?.[1];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -596,35 +629,41 @@ export function dockerRunCommand(spec: LocalContainerSpec, docker = "docker"): s
 }
 
 // ---------------------------------------------------------------------------------------------
-// The push (done by docker.Tag + docker.RegistryImage; rendered as `docker tag/push` for the e2e)
+// The promotion (registry-side: no layer is uploaded twice)
 
-export interface PushSpecInput {
-  /** The scanned local image (`localImageRef(app, version, runtimeTarget)`). */
-  localImage: string;
-  /** `HOST/REPO`. */
+export interface PromoteSpec extends GateSpecBase {
+  /** `HOST/REPO` of the releases. */
   repository: string;
+  /** The gated candidate's manifest digest. */
+  digest: string;
+  /** The version tag (`:<version>`; TAG_IMMUTABLE when it holds another digest). */
   version: string;
-  /** Also push `:latest`. */
-  tagLatest: boolean;
+  /** Also point `:latest` at the digest, after the version tag. */
+  latest: boolean;
+  /** Refuse a digest whose evidence is missing or NOT READY (a promotion from another stack). */
+  requireEvidence?: boolean;
+  /**
+   * The source stack's release report verdict (`READY` / `NOT READY`), for a promotion from another
+   * stack: anything but READY is refused.
+   */
+  sourceVerdict?: string;
+  /** Seconds the registry writes may take (PUSH_TIMEOUT past it). */
+  timeout?: number;
 }
 
-export interface PushSpec {
-  source: string;
-  /** `<repository>:<version>` first, then `<repository>:latest` when asked. */
-  targets: string[];
-}
-
-/** The tags a release pushes, in push order. */
-export function pushSpec(input: PushSpecInput): PushSpec {
-  const targets = [`${input.repository}:${input.version}`];
-  if (input.tagLatest) targets.push(`${input.repository}:latest`);
-  return { source: input.localImage, targets };
-}
-
-/** `docker tag` + `docker push` for each target, in order. */
-export function dockerPushCommands(spec: PushSpec, docker = "docker"): string[] {
-  return spec.targets.flatMap((target) => [
-    shellJoin([docker, "tag", spec.source, target]),
-    shellJoin([docker, "push", target]),
+/**
+ * `promote`: the candidate's exact manifest under `:<version>`, then `:latest`, through the registry
+ * API; already there with this digest: a success that changes nothing. The released digest is the
+ * verdict line's value.
+ */
+export function promoteCommand(spec: PromoteSpec): string {
+  return gateCommand("promote", spec.reportDir, [
+    opt("repository", spec.repository),
+    opt("digest", spec.digest),
+    opt("version", spec.version),
+    flag("latest", spec.latest),
+    flag("require-evidence", spec.requireEvidence),
+    opt("source-verdict", spec.sourceVerdict),
+    opt("timeout", spec.timeout),
   ]);
 }

@@ -115,3 +115,61 @@ export function render(result: GateResult): string {
 export function exitCodeOf(result: GateResult): 0 | 1 {
   return result.verdict === "block" ? 1 : 0;
 }
+
+/**
+ * The machine-readable decision of one gate run: what the pipeline carries from a gate into the resources
+ * after it (the promotion's inputs, the deployed digest). Derived from the result's decision and the
+ * digest the gate judged, never from its wording, so a re-run that decides the same with other words
+ * ("already released, identical") changes nothing downstream.
+ */
+export interface VerdictLine {
+  gate: string;
+  verdict: Verdict;
+  /** The code of a `block` or `warn`. */
+  code?: ErrorCode;
+  /** The image digest the gate judged (`sha256:...`), when it judged one. */
+  subject?: string;
+  /** The gate's machine value (a resolved or promoted digest, the report summary). */
+  value?: string;
+}
+
+/** The marker that opens the verdict line: `slipway-verdict {...}`, the last line of stdout. */
+export const VERDICT_MARKER = "slipway-verdict ";
+
+/** The verdict line of a result (`--print-verdict`). */
+export function verdictLine(result: GateResult, subject: string | undefined): string {
+  const line: VerdictLine = {
+    gate: result.gate,
+    verdict: result.verdict,
+    ...(result.code === undefined ? {} : { code: result.code }),
+    ...(subject === undefined ? {} : { subject }),
+    ...(result.value === undefined ? {} : { value: result.value }),
+  };
+  return `${VERDICT_MARKER}${JSON.stringify(line)}`;
+}
+
+/**
+ * The verdict line in a gate command's stdout (the last line starting with the marker).
+ *
+ * @throws Error quoting the end of the output when there is none: a command resource whose gate printed
+ *   no verdict must not let anything after it proceed on a guess.
+ */
+export function parseVerdictLine(stdout: string): VerdictLine {
+  const line = stdout
+    .split("\n")
+    .reverse()
+    .find((l) => l.startsWith(VERDICT_MARKER));
+  const parsed: unknown = line === undefined ? undefined : JSON.parse(line.slice(VERDICT_MARKER.length));
+  const v = (typeof parsed === "object" && parsed !== null ? parsed : {}) as Record<string, unknown>;
+  if (typeof v.gate !== "string" || !["pass", "warn", "block"].includes(String(v.verdict))) {
+    throw new Error(
+      `no gate verdict in the command's output (expected a last line "${VERDICT_MARKER}{...}"): ${JSON.stringify(stdout.slice(-300))}`,
+    );
+  }
+  return v as unknown as VerdictLine;
+}
+
+/** The decision as one short stable text: `smoke pass sha256:...` (what a verdict input carries). */
+export function decisionOf(line: VerdictLine): string {
+  return [line.gate, line.verdict, line.code ?? "-", line.subject ?? "-"].join(" ");
+}

@@ -28,6 +28,9 @@ import {
   type MockRun,
   type Recorded,
   runUnderMocks,
+  fakeDigest,
+  ORGANIZATION,
+  PROJECT,
   SECRET_MASK,
   slipwayProgram,
 } from "../tests/unit/harness";
@@ -195,7 +198,7 @@ function specOf(inputs: Record<string, unknown>): BuildSpec {
     dockerfile: (inputs.dockerfile as { location: string }).location,
     target: String(inputs.target),
     buildArgs: (inputs.buildArgs as Record<string, string> | undefined) ?? {},
-    tags: (inputs.tags as string[] | undefined) ?? [],
+    candidate: ((inputs.tags as string[] | undefined) ?? [])[0] ?? "",
     ...(platforms === undefined ? {} : { platform: platforms[0] }),
     cacheFrom: cacheRefs(inputs.cacheFrom),
     cacheTo: cacheRefs(inputs.cacheTo),
@@ -209,7 +212,9 @@ function details(resource: Recorded): string[] {
   switch (resource.type) {
     case TYPE.command: {
       lines.push(`run:      ${text(p.create)}`);
-      if (p.environment !== undefined) {
+      if (typeof p.environment === "string") {
+        lines.push(`env:      ${p.environment}`);
+      } else if (p.environment !== undefined) {
         const env = p.environment as Record<string, unknown>;
         lines.push(
           `env:      ${Object.keys(env)
@@ -222,13 +227,15 @@ function details(resource: Recorded): string[] {
     }
     case TYPE.build: {
       const spec = specOf(p);
-      lines.push(`target:   ${spec.target}  (push: ${text(p.push)}, load: ${text(p.load)})`);
-      lines.push(`tags:     ${spec.tags.join(", ")}`);
+      lines.push(
+        `target:   ${spec.target}  (push: ${text(p.push)}, buildOnPreview: ${text(p.buildOnPreview)})`,
+      );
+      lines.push(`candidate: ${spec.candidate}`);
       for (const [k, v] of Object.entries(spec.buildArgs)) lines.push(`arg:      ${k}=${v}`);
       if (spec.platform !== undefined) lines.push(`platform: ${spec.platform}`);
       if (spec.cacheFrom.length > 0)
         lines.push(`cache:    ${spec.cacheFrom.join(", ")} (from, to)`);
-      lines.push(`as docker build: ${dockerBuildCommand(spec)}`);
+      lines.push(`as docker build + push: ${dockerBuildCommand(spec)}`);
       break;
     }
     case TYPE.remoteImage:
@@ -300,7 +307,6 @@ const FLOW = [
   "preflight",
   "lint",
   "base",
-  "pull",
   "drift",
   "builder",
   "test",
@@ -309,12 +315,9 @@ const FLOW = [
   "scan",
   "image",
   "run",
-  "publish",
-  "tag-guard",
-  "tag-version",
-  "push-version",
-  "tag-latest",
-  "push-latest",
+  "source",
+  "stack",
+  "promote",
   "rollback",
   "resolve",
   "retag",
@@ -468,11 +471,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`usage error: ${err.message}\n\n${USAGE}\n`);
     return 2;
   }
+  const sources = promotionSources(offline.config);
   const { run, error, outputs } = await runUnderMocks(slipwayProgram(), {
     stack,
     config: offline.config,
     secretKeys: offline.secretKeys,
     secretValues: offline.secretValues,
+    stacks: Object.fromEntries(sources.map((s) => [s.name, s.outputs])),
   });
   if (error !== undefined) {
     const message = error instanceof Error ? error.message : String(error);
@@ -493,10 +498,44 @@ export async function main(argv: string[]): Promise<number> {
           `Secrets not readable offline, planned with placeholders (printed ${SECRET_MASK}): ${offline.placeholders.join(", ")}`,
         ]
       : []),
+    ...sources.map(
+      (s) =>
+        `Promotes from stack ${s.name}: its outputs (the released digest, version, report) are read by a StackReference at \`pulumi up\`; placeholders here.`,
+    ),
     `${run.resources.length} resources:`,
   ];
   process.stdout.write(human(run, header, o));
   return 0;
+}
+
+/**
+ * The stack a config promotes from (`release.promoteFrom`), with placeholder outputs: the offline plan
+ * has no backend to read them from.
+ */
+function promotionSources(
+  config: Record<string, string>,
+): { name: string; outputs: Record<string, unknown> }[] {
+  let release: { promoteFrom?: unknown; pin?: unknown } = {};
+  try {
+    release = JSON.parse(config[`${NAMESPACE}:release`] ?? "{}") as typeof release;
+  } catch {
+    return [];
+  }
+  if (typeof release.promoteFrom !== "string") return [];
+  const from = release.promoteFrom;
+  const name = from.includes("/") ? from : `${ORGANIZATION}/${PROJECT}/${from}`;
+  return [
+    {
+      name,
+      outputs: {
+        releaseTag: `<${from}'s release>`,
+        imageDigest: fakeDigest(`released by ${name}`),
+        repository: `<${from}'s repository>`,
+        sourceCommit: `<${from}'s commit>`,
+        releaseReport: { verdict: "READY", blockers: [], report: "" },
+      },
+    },
+  ];
 }
 
 if (require.main === module) {

@@ -58,7 +58,16 @@ export interface ReleaseSettings {
   secretEnv: Record<string, pulumi.Output<string>>;
   /** `deploy.alerts.slackChannels` channel → its secret webhook URL. */
   slackWebhooks: Record<string, pulumi.Output<string>>;
+  /**
+   * App Platform: the DigitalOcean API token the provider uses (`digitalocean:token`, else
+   * DIGITALOCEAN_TOKEN), secret: the registry credential of the builds and the registry gates.
+   */
+  registryToken?: pulumi.Output<string>;
 }
+
+/** Where the DigitalOcean provider takes its token from; the registry steps take the same. */
+export const TOKEN_CONFIG = "digitalocean:token";
+export const TOKEN_ENV = "DIGITALOCEAN_TOKEN";
 
 /** The result of checking the plain config: the config when valid, and every problem found. */
 export interface ConfigCheck {
@@ -350,6 +359,13 @@ export function loadReleaseSettings(): ReleaseSettings {
       message: `is stored in plain text (set without --secret): remove it (pulumi config rm ${secretsKey}) and set each value with ${HOW_TO_SET} 'secrets.<NAME>' <value>`,
     });
   }
+  const token = pulumi.runtime.getConfig(TOKEN_CONFIG) ?? process.env[TOKEN_ENV];
+  if (checked.config?.deploy.target === "app-platform" && (token ?? "").trim() === "") {
+    problems.push({
+      path: ["registry"],
+      message: `needs the DigitalOcean API token to push candidates and promote releases: pulumi config set --secret ${TOKEN_CONFIG} <token> (or export ${TOKEN_ENV})`,
+    });
+  }
   if (problems.length > 0 || checked.config === undefined) {
     throw new ConfigError(stack, formatProblems(problems));
   }
@@ -367,7 +383,15 @@ export function loadReleaseSettings(): ReleaseSettings {
       );
     }
   }
-  return { stack, config: checked.config, secretEnv, slackWebhooks };
+  return {
+    stack,
+    config: checked.config,
+    secretEnv,
+    slackWebhooks,
+    ...(checked.config.deploy.target === "app-platform" && token !== undefined
+      ? { registryToken: pulumi.secret(token) }
+      : {}),
+  };
 }
 
 // ---- offline plan ------------------------------------------------------------------------------
@@ -375,6 +399,14 @@ export function loadReleaseSettings(): ReleaseSettings {
 /** The value the offline plan stands in for a secret it cannot have. Never deployed: see below. */
 export const OFFLINE_SECRET_PLACEHOLDER = "offline-placeholder";
 const OFFLINE_SLACK_PLACEHOLDER = "https://hooks.slack.com/services/OFFLINE/PLACEHOLDER";
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
 
 /** A `{ secure: "..." }` leaf as a stack file holds an encrypted value. */
 function isSecureLeaf(value: unknown): boolean {
@@ -435,5 +467,12 @@ export function withOfflineSecrets(config: Readonly<Record<string, string>>): {
 
   const out = { ...config };
   if (Object.keys(secrets).length > 0) out[secretsKey] = JSON.stringify(secrets);
-  return { config: out, secretKeys: secretsKey in out ? [secretsKey] : [], placeholders };
+  const secretKeys = secretsKey in out ? [secretsKey] : [];
+  const cloud = parse(`${NAMESPACE}:deploy`).target === "app-platform";
+  if (cloud && (out[TOKEN_CONFIG] === undefined || isSecureLeaf(safeJson(out[TOKEN_CONFIG])))) {
+    out[TOKEN_CONFIG] = OFFLINE_SECRET_PLACEHOLDER;
+    placeholders.push(TOKEN_CONFIG);
+  }
+  if (out[TOKEN_CONFIG] !== undefined) secretKeys.push(TOKEN_CONFIG);
+  return { config: out, secretKeys, placeholders };
 }

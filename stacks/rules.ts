@@ -462,6 +462,36 @@ export const RULES: readonly Rule[] = [
       }
     },
   }),
+  /**
+   * prod releases what dev released and verified: the same digest, promoted (`release.promoteFrom`).
+   * Building prod from source (an image nobody tested or verified on dev) needs the explicit switch.
+   */
+  rule({
+    id: "prod-promotes",
+    environments: PROD,
+    needs: ["release"],
+    check: ({ release }, report) => {
+      if (release.promoteFrom === undefined && !release.buildFromSource) {
+        report(
+          ["release", "promoteFrom"],
+          "prod promotes the digest dev released and verified: pulumi config set --path release.promoteFrom dev (to build prod from source instead: pulumi config set --path release.buildFromSource true)",
+        );
+      }
+    },
+  }),
+  /** One or the other: a promoting stack builds nothing. */
+  rule({
+    id: "promote-or-build",
+    needs: ["release"],
+    check: ({ release }, report) => {
+      if (release.promoteFrom !== undefined && release.buildFromSource) {
+        report(
+          ["release", "buildFromSource"],
+          `is true but release.promoteFrom is "${release.promoteFrom}": a promoting stack builds nothing; remove one (pulumi config rm --path release.buildFromSource)`,
+        );
+      }
+    },
+  }),
   /** prod images run as an unprivileged user (the smoke gate checks it). */
   rule({
     id: "prod-non-root",

@@ -134,6 +134,14 @@ export const appSchema = z.strictObject({
   port: num(wholeNumber().min(1).max(65535)),
   /** Health endpoint path, e.g. `/web/health`. */
   healthPath: z.string().regex(/^\/\S*$/, { message: "expected a path starting with /" }),
+  /**
+   * The buildx builder the builds use (`docker buildx create --name ...`; a `docker-container` driver:
+   * docker-build does not support Docker's default `docker` driver). Default: docker-build's choice.
+   */
+  builder: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: "expected a buildx builder name" })
+    .optional(),
   /** Build targets (Dockerfile stage names). */
   targets: z
     .strictObject({
@@ -164,8 +172,28 @@ export const releaseSchema = z.strictObject({
   pin: text(tagOrDigest).optional(),
   /** In rollback mode, also move `latest` to the pinned digest. Default true. */
   repointLatest: z.boolean().default(true),
-  /** Also push `latest` on a normal release. Default true. */
+  /** Also point `latest` at the release (normal and promotion mode). Default true. */
   tagLatest: z.boolean().default(true),
+  /**
+   * Promotion mode: the stack whose released, verified digest this stack promotes (`dev`, or
+   * `<org>/<project>/<stack>`), read with a StackReference. Nothing is built or tested: the digest is
+   * re-scanned, its report must be READY, and it is promoted under `version`, deployed and verified.
+   */
+  promoteFrom: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+)?$/, {
+      message: "expected a stack name like dev, or <organization>/<project>/<stack>",
+    })
+    .optional(),
+  /** prod's explicit switch to build from source instead of promoting (rule `prod-promotes`). */
+  buildFromSource: z.boolean().default(false),
+  /**
+   * The git commit the release is built from (CI: `$GITHUB_SHA`), exported as `sourceCommit` so a
+   * promoting stack's workflow can check it promotes the commit it was asked to.
+   */
+  commit: text(
+    z.string().regex(/^[0-9a-f]{7,64}$/, { message: "expected a git commit hash" }),
+  ).optional(),
 });
 
 export const testsSchema = z.strictObject({
@@ -229,8 +257,17 @@ export const registrySchema = z.strictObject({
   subscriptionTier: z.enum(["starter", "basic", "professional"]).default("basic"),
   /** Registry host for the local target, e.g. `127.0.0.1:5000` (a loopback host: see rules.ts). */
   server: registryHost.optional(),
-  /** Hours the write credentials minted for a release stay valid. */
-  credentialHours: num(wholeNumber().min(1).max(720)).default(1),
+  /**
+   * Repository (in this registry) for candidates and the build cache. Default: the app's own
+   * repository, as tags (`candidate-<version>-<target>`, `buildcache-<target>`): DOCR's starter tier
+   * allows one repository, and basic five.
+   */
+  candidateRepository: z
+    .string()
+    .regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/, {
+      message: "expected a repository name like odoo-candidates",
+    })
+    .optional(),
   /** Registry layer cache for builds (`cacheFrom`/`cacheTo`). */
   cache: z.boolean().default(true),
 });
@@ -292,6 +329,17 @@ export const deploySchema = z.strictObject({
     .prefault({}),
   /** Post-deploy verification budget, seconds. */
   verifyTimeout: num(z.number().positive().max(3600)).default(300),
+  /**
+   * What the verification's response body must name besides answering 200: `version` (the released
+   * version tag) or `digest` (the released digest), so a deploy that left the old release running
+   * fails with HEALTH_CHECK_FAIL saying what answered. Default: status only.
+   */
+  verifyBody: z.enum(["version", "digest"]).optional(),
+  /** Path the verification polls. Default: `app.healthPath`. */
+  verifyPath: z
+    .string()
+    .regex(/^\/\S*$/, { message: "expected a path starting with /" })
+    .optional(),
   /** Local target: loopback port the container is published on. */
   localPort: num(wholeNumber().min(1024).max(65535)).default(18069),
 });

@@ -29,7 +29,7 @@ const PIPELINE_ORDER = [
   "smoke",
   "scan",
   "tag-guard",
-  "push",
+  "promote",
   "resolve",
   "retag",
   "deploy",
@@ -165,6 +165,9 @@ export function assembleReport(input: ReportInput, options: AssembleOptions = {}
     ...optional("commit", release?.commit),
     ...optional("image", release?.image ?? imageFromGates(results)),
     ...optional("digest", release?.digest ?? digestFromGates(results)),
+    ...optional("candidateDigest", release?.candidateDigest),
+    ...optional("deployedDigest", release?.deployedDigest),
+    ...optional("promotedFrom", release?.promotedFrom),
     base: baseSection(release?.baseImage, results.base),
     ...optional("previous", previous),
     ...optional(
@@ -190,7 +193,7 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]
 
 /** Without release.json: the image a rollback resolved, or the one the tag guard checked. */
 function imageFromGates(results: Record<string, GateResult>): string | undefined {
-  for (const gate of ["resolve", "tag-guard"]) {
+  for (const gate of ["resolve", "promote", "tag-guard"]) {
     const f = results[gate]?.figures;
     const repository = f?.repository;
     const tag = f?.tag ?? f?.ref;
@@ -201,9 +204,9 @@ function imageFromGates(results: Record<string, GateResult>): string | undefined
   return undefined;
 }
 
-/** Without release.json: the digest a rollback resolved to. */
+/** Without release.json: the digest a rollback resolved to, or a promotion released. */
 function digestFromGates(results: Record<string, GateResult>): string | undefined {
-  const digest = results.resolve?.figures.digest;
+  const digest = results.resolve?.figures.digest ?? results.promote?.figures.digest;
   return typeof digest === "string" ? digest : undefined;
 }
 

@@ -79,7 +79,19 @@ function optionalString(value: unknown, flag: string): string | undefined {
 }
 
 /** The flags that describe the release; any of them makes the gate write release.json. */
-const RELEASE_FLAGS = ["version", "mode", "stack", "image", "digest", "base", "skipped"] as const;
+const RELEASE_FLAGS = [
+  "version",
+  "mode",
+  "stack",
+  "image",
+  "digest",
+  "candidate-digest",
+  "deployed-digest",
+  "promoted-from",
+  "commit",
+  "base",
+  "skipped",
+] as const;
 
 /**
  * release.json from the flags, or undefined when none of them is given. `--version` is required
@@ -105,13 +117,22 @@ export function releaseInfoFromFlags(
     stack: optionalString(flags.stack, "stack"),
     image: optionalString(flags.image, "image"),
     digest: optionalString(flags.digest, "digest"),
+    candidateDigest: optionalString(flags["candidate-digest"], "candidate-digest"),
+    deployedDigest: optionalString(flags["deployed-digest"], "deployed-digest"),
+    promotedFrom: optionalString(flags["promoted-from"], "promoted-from"),
+    commit: optionalString(flags.commit, "commit"),
     baseImage: optionalString(flags.base, "base"),
     previous,
     skipped: skippedPairs.length === 0 ? undefined : skipped.skipped,
   });
   if (!parsed.ok) {
     const flagOf = (problem: string) =>
-      problem.replace(/^baseImage:/, "base:").replace(/^(\w+):/, "--$1:");
+      problem
+        .replace(/^baseImage:/, "base:")
+        .replace(
+          /^(\w+):/,
+          (_, key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}:`,
+        );
     throw new UsageError(parsed.problems.map(flagOf).join("; "));
   }
   return parsed.info;
@@ -148,10 +169,14 @@ const gate: Gate = {
     "                    gate with no result was not re-run (nothing it checks changed), not a blocker",
     "release.json (written into --from when --version is given; --previous is recorded too):",
     "--version TAG       the release's version, or the rollback's pin",
-    "--mode MODE         release (default) or rollback",
+    "--mode MODE         release (default), promotion or rollback",
     "--stack NAME        the stack (names the rollback command)",
     "--image REF         the image as people pull it (HOST/REPO:TAG)",
-    "--digest sha256:..  the pushed (or resolved) manifest digest",
+    "--digest sha256:..  the released (promoted or resolved) manifest digest",
+    "--candidate-digest D  the digest the gates judged (candidate, or the promoted stack's)",
+    "--deployed-digest D   the digest the deployment runs",
+    "--promoted-from S   promotion mode: the stack whose release was promoted",
+    "--commit SHA        the source commit",
     "--base REF          the base image as pinned",
     "--skipped G=REASON  a gate disabled by configuration (repeatable)",
   ],
@@ -160,6 +185,10 @@ const gate: Gate = {
     out: { type: "string" },
     previous: { type: "string" },
     "print-summary": { type: "boolean" },
+    "candidate-digest": { type: "string" },
+    "deployed-digest": { type: "string" },
+    "promoted-from": { type: "string" },
+    commit: { type: "string" },
     advisory: { type: "boolean" },
     gated: { type: "boolean" },
     version: { type: "string" },

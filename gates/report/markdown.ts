@@ -56,7 +56,8 @@ function plural(n: number, word: string): string {
 function heading(report: ReleaseReport): string[] {
   const what = report.version ?? report.image ?? "(unknown version)";
   const where = report.stack === undefined ? "" : ` (${report.stack})`;
-  const kind = report.mode === "rollback" ? "Rollback" : "Release";
+  const kind =
+    report.mode === "rollback" ? "Rollback" : report.mode === "promotion" ? "Promotion" : "Release";
   const verdict =
     report.readiness === "READY"
       ? `**READY**: every gate the ${kind.toLowerCase()} needs passed${report.warnings.length === 0 ? "" : `, with ${plural(report.warnings.length, "warning")}`}.`
@@ -69,8 +70,16 @@ function facts(report: ReleaseReport): string[] {
   rows.push(["Image", report.image === undefined ? "not recorded" : code(report.image)]);
   rows.push([
     "Digest",
-    report.digest === undefined ? "not pushed (or not recorded)" : code(report.digest),
+    report.digest === undefined ? "not released (or not recorded)" : code(report.digest),
   ]);
+  if (report.promotedFrom !== undefined) rows.push(["Promoted from", code(report.promotedFrom)]);
+  const oneDigest = (label: string, digest: string | undefined) => {
+    if (digest === undefined) return;
+    const same = report.digest === undefined || digest === report.digest;
+    rows.push([label, `${code(digest)}${same ? "" : " (**differs from the released digest**)"}`]);
+  };
+  oneDigest("Candidate digest (gated)", report.candidateDigest);
+  oneDigest("Deployed digest", report.deployedDigest);
   const base = report.base;
   rows.push(["Base image", base.ref === undefined ? "not recorded" : code(base.ref)]);
   if (base.digest !== undefined) {

@@ -133,7 +133,14 @@ export interface ReleaseReport {
   version?: string;
   commit?: string;
   image?: string;
+  /** The released digest. */
   digest?: string;
+  /** The digest the gates judged. */
+  candidateDigest?: string;
+  /** The digest the deployment runs. */
+  deployedDigest?: string;
+  /** Promotion mode: the stack whose release was promoted. */
+  promotedFrom?: string;
   base: BaseSection;
   /** The rollback target: the release this one replaces. */
   previous?: string;

@@ -5,8 +5,11 @@
  * still gets a report of what is known.
  */
 
-/** `release`: build, gate, push, deploy. `rollback`: deploy a pinned earlier image, build nothing. */
-export type ReleaseMode = "release" | "rollback";
+/**
+ * `release`: build, gate, promote, deploy. `promotion`: promote what another stack released (re-scan,
+ * promote, deploy). `rollback`: deploy a pinned earlier image, build nothing.
+ */
+export type ReleaseMode = "release" | "promotion" | "rollback";
 
 export interface ReleaseInfo {
   /** The version tag of this release (`release.version`), or the pin of a rollback. */
@@ -17,8 +20,14 @@ export interface ReleaseInfo {
   stack?: string;
   /** The pushed image as people pull it: `registry.digitalocean.com/acme/odoo:v1.4.2`. */
   image?: string;
-  /** The pushed manifest digest (`sha256:...`): what the app runs. Absent until the push is done. */
+  /** The released manifest digest (`sha256:...`): what was promoted. Absent until it is. */
   digest?: string;
+  /** The digest the gates judged: the runtime candidate, or the promoted stack's release. */
+  candidateDigest?: string;
+  /** The digest the deployment runs. With `digest` and `candidateDigest`: one digest end to end. */
+  deployedDigest?: string;
+  /** Promotion mode: the stack whose release was promoted. */
+  promotedFrom?: string;
   /** The base image as pinned: `python:3.11-slim-bullseye@sha256:...`. */
   baseImage?: string;
   /** The release this one replaces (tag or digest): the rollback target. `--previous` overrides it. */
@@ -27,7 +36,8 @@ export interface ReleaseInfo {
   commit?: string;
   /**
    * The gates this release needs, in pipeline order. Default: preflight, lint, base, test, smoke, scan,
-   * tag-guard, health for a release; resolve, health for a rollback.
+   * promote, health for a release; scan, promote, health for a promotion; resolve, health for a
+   * rollback.
    */
   expected?: string[];
   /**
@@ -46,16 +56,19 @@ export const RELEASE_GATES = [
   "test",
   "smoke",
   "scan",
-  "tag-guard",
+  "promote",
   "health",
 ] as const;
+
+export const PROMOTION_GATES = ["scan", "promote", "health"] as const;
 
 export const ROLLBACK_GATES = ["resolve", "health"] as const;
 
 /** The gates a release needs: what release.json names, else the mode's default. */
 export function expectedGates(info: ReleaseInfo | undefined): string[] {
   if (info?.expected !== undefined) return [...info.expected];
-  return info?.mode === "rollback" ? [...ROLLBACK_GATES] : [...RELEASE_GATES];
+  if (info?.mode === "rollback") return [...ROLLBACK_GATES];
+  return info?.mode === "promotion" ? [...PROMOTION_GATES] : [...RELEASE_GATES];
 }
 
 /** The problems of a parsed release.json, each with its field; empty when it is well formed. */
@@ -71,15 +84,17 @@ function problemsOf(value: unknown): string[] {
       problems.push(`${key}: expected a non-empty string`);
   };
   if (!isString(v.version)) problems.push("version: expected a non-empty string");
-  for (const key of ["stack", "image", "baseImage", "previous", "commit"]) optionalString(key);
-  if (v.mode !== undefined && v.mode !== "release" && v.mode !== "rollback") {
-    problems.push('mode: expected "release" or "rollback"');
+  for (const key of ["stack", "image", "baseImage", "previous", "commit", "promotedFrom"]) {
+    optionalString(key);
   }
-  if (
-    v.digest !== undefined &&
-    !(typeof v.digest === "string" && /^sha256:[a-f0-9]{64}$/.test(v.digest))
-  ) {
-    problems.push("digest: expected sha256:<64 hex>");
+  if (v.mode !== undefined && !["release", "promotion", "rollback"].includes(String(v.mode))) {
+    problems.push('mode: expected "release", "promotion" or "rollback"');
+  }
+  for (const key of ["digest", "candidateDigest", "deployedDigest"]) {
+    const d = v[key];
+    if (d !== undefined && !(typeof d === "string" && /^sha256:[a-f0-9]{64}$/.test(d))) {
+      problems.push(`${key}: expected sha256:<64 hex>`);
+    }
   }
   if (v.expected !== undefined && !(Array.isArray(v.expected) && v.expected.every(isString))) {
     problems.push("expected: expected an array of gate names");
@@ -130,6 +145,9 @@ export function parseReleaseInfo(
     "stack",
     "image",
     "digest",
+    "candidateDigest",
+    "deployedDigest",
+    "promotedFrom",
     "baseImage",
     "previous",
     "commit",
@@ -151,6 +169,9 @@ export function serializeReleaseInfo(info: ReleaseInfo): string {
     "stack",
     "image",
     "digest",
+    "candidateDigest",
+    "deployedDigest",
+    "promotedFrom",
     "baseImage",
     "previous",
     "commit",

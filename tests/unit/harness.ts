@@ -11,8 +11,11 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { stringify } from "yaml";
+import { verdictLine, type GateResult } from "../../gates/result";
 
 export const PROJECT = "slipway";
+/** The organization the mocked backend runs the stacks in. */
+export const ORGANIZATION = "acme-org";
 
 /** One registered resource, as the engine would have seen it. */
 export interface Recorded {
@@ -35,6 +38,12 @@ export interface Recorded {
    * outputs its inputs carry.
    */
   dependencies: string[];
+  /** The `ignoreChanges` resource option, as the engine receives it. */
+  ignoreChanges: string[];
+  /** The `retainOnDelete` resource option. */
+  retainOnDelete: boolean;
+  /** What the provider stored: the inputs and the outputs the model returned (App: encrypted envs). */
+  state: Record<string, unknown>;
 }
 
 /** An invoke (data source call). */
@@ -61,16 +70,41 @@ export function fakeDigest(seed: string): string {
 /** What the mocked report gate prints: the `--print-summary` line of a READY release. */
 export const READY_SUMMARY = JSON.stringify({ readiness: "READY", blockers: [], blockerCodes: [] });
 
+/** The digest a gate command judges: `--digest`, or the digest of a pinned `--image`. */
+function subjectOf(create: string): string | undefined {
+  return (
+    / --digest (sha256:[a-f0-9]{64})/.exec(create)?.[1] ??
+    / --image \S+@(sha256:[a-f0-9]{64})/.exec(create)?.[1]
+  );
+}
+
 /**
- * What a mocked gate command prints: its digest for `resolve`, the summary line for `report`, a pass
- * line for the others.
+ * What a mocked gate command prints, as the real CLI does with `--print-verdict` (gates/cli.ts): a
+ * human line, then the verdict line with the judged digest and the gate's value: the pin's digest for
+ * `resolve`, the promoted digest for `promote`, the summary line for `report`.
  */
 export function defaultStdout(create: string): string {
+  const gate = /slipway-gate (\S+)/.exec(create)?.[1] ?? "command";
   const resolve = / resolve --repository (\S+) --ref (\S+)/.exec(create);
-  if (resolve !== null) return `${fakeDigest(`${resolve[1]}@${resolve[2]}`)}\n`;
-  if (/slipway-gate report /.test(create)) return `${READY_SUMMARY}\n`;
-  const gate = /slipway-gate (\S+)/.exec(create);
-  return `PASS ${gate?.[1] ?? "command"}\n`;
+  let value: string | undefined;
+  if (resolve !== null) value = fakeDigest(`${resolve[1]}@${resolve[2]}`);
+  if (gate === "promote") value = subjectOf(create);
+  if (gate === "report") value = READY_SUMMARY;
+  return `PASS ${gate}: mocked\n${verdictLine(gatePass(gate, value), subjectOf(create))}\n`;
+}
+
+/** A passing result of `gate` (for the verdict line). */
+function gatePass(gate: string, value: string | undefined): GateResult {
+  return {
+    gate,
+    verdict: "pass",
+    summary: "mocked",
+    details: [],
+    findings: [],
+    figures: {},
+    timings: {},
+    ...(value === undefined ? {} : { value }),
+  };
 }
 
 function isSecretMarker(value: unknown): value is { value: unknown } {
@@ -158,41 +192,137 @@ function strings(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value ?? null);
 }
 
+/** Pulumi's wire sentinel for a value not known yet (`runtime/rpc.ts` `unknownValue`). */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** What the provider models need besides the resource's inputs. */
+interface ProviderContext {
+  commandStdout: (create: string, name: string) => string;
+  preview: boolean;
+  /** Other stacks' outputs, by fully qualified name (`organization/project/stack`). */
+  stacks: Record<string, Record<string, unknown>>;
+  /** Stands for the build context's files: a new value is a changed file (docker-build `contextHash`). */
+  contextVersion: string;
+  /** What the real providers would have done outside the program (builds, pushes, runs, deploys). */
+  effects: string[];
+}
+
+/**
+ * docker-build `Image` (pulumi-docker-build v0.0.22, `provider/internal/image.go`):
+ * - `digest` is BuildKit's exporter digest (`Create`: `state.Digest = d`): with `push: true` the
+ *   manifest digest IN THE REGISTRY, and `ref` is `<tag>@<digest>` (`addDigest`); for a `load`-only
+ *   build it is a digest no registry knows, and `Read` never checks such an image
+ *   (`if !state.isExported() { // Nothing was pushed -- all done.`): it is modelled as `local:` seeded.
+ * - `buildOnPreview` defaults to true (`ImageArgs.Annotate`); a preview then builds and still exports
+ *   cache manifests (`export.go`: only registry pushes are disabled in preview). With it false a
+ *   preview builds nothing, and a create's `digest` is unknown.
+ * - `contextHash` is the hash of the build context's files (`context.go` `hashBuildContext`).
+ */
+function dockerBuildImage(inputs: Record<string, unknown>, ctx: ProviderContext) {
+  const plain = unwrap(inputs, "", []) as Record<string, unknown>;
+  const { registries: _credentials, ...rest } = plain;
+  const seed = JSON.stringify({ ...rest, context: ctx.contextVersion });
+  const tags = (plain.tags as string[] | undefined) ?? [];
+  const cacheTo = ((plain.cacheTo as { registry?: { ref?: string } }[] | undefined) ?? []).map(
+    (c) => c.registry?.ref,
+  );
+  const contextHash = fakeDigest(`context:${ctx.contextVersion}`);
+  if (ctx.preview) {
+    if (plain.buildOnPreview !== false) {
+      ctx.effects.push(`build in preview ${tags[0] ?? ""}`);
+      for (const ref of cacheTo) ctx.effects.push(`cache export in preview ${ref ?? ""}`);
+    }
+    return { digest: UNKNOWN, ref: UNKNOWN, contextHash };
+  }
+  const pushed = plain.push === true;
+  const digest = fakeDigest(`${pushed ? "manifest" : "local"}:${seed}`);
+  ctx.effects.push(`build ${tags[0] ?? ""}`);
+  if (pushed) ctx.effects.push(`push ${tags[0] ?? ""}@${digest}`);
+  for (const ref of cacheTo) ctx.effects.push(`cache export ${ref ?? ""}`);
+  return { digest, ref: `${tags[0] ?? ""}@${digest}`, contextHash };
+}
+
+/**
+ * `command:local:Command` (pulumi-command v1.2.1, `provider/pkg/provider/local/command.go`): nothing
+ * runs in preview (`// If in preview, don't run the command.`) and `stdout` is unknown there; outside
+ * preview `create` runs and its stdout is recorded.
+ */
+function localCommand(name: string, inputs: Record<string, unknown>, ctx: ProviderContext) {
+  const create = strings(unwrap(inputs.create, "", []));
+  if (ctx.preview) return { stdout: UNKNOWN, stderr: UNKNOWN };
+  ctx.effects.push(`run ${create}`);
+  return { stdout: ctx.commandStdout(create, name), stderr: "" };
+}
+
+/**
+ * `digitalocean:index/app:App` (terraform-provider-digitalocean `digitalocean/app/app_spec.go`
+ * `flattenAppEnvs`: `r["value"] = env.Value`): App Platform returns a SECRET env's value encrypted
+ * (`EV[1:...]`) and the provider stores what it returns, so the state's spec differs from the program's
+ * plaintext (terraform-provider-digitalocean #514, #1603; pulumi-digitalocean #624). A spec change is a
+ * new deployment (`resource_app.go` `resourceDigitalOceanAppUpdate`: `Apps.Update` +
+ * `WaitForAppDeployment`).
+ */
+function appPlatformApp(name: string, inputs: Record<string, unknown>, ctx: ProviderContext) {
+  const spec = (unwrap(inputs.spec, "", []) ?? {}) as Record<string, unknown> & { name?: string };
+  const appName = spec.name ?? name;
+  if (!ctx.preview) ctx.effects.push(`deploy ${appName}`);
+  return {
+    spec: encryptSecretEnvs(spec),
+    liveUrl: `https://${appName}-mock.ondigitalocean.app`,
+    defaultIngress: `https://${appName}-mock.ondigitalocean.app`,
+    activeDeploymentId: fakeDigest(`deployment:${JSON.stringify(spec)}`).slice(7, 43),
+    appUrn: `do:app:${appName}`,
+  };
+}
+
+/** The spec as App Platform returns it: every SECRET env value encrypted (`EV[1:<ciphertext>]`). */
+export function encryptSecretEnvs(spec: unknown): unknown {
+  if (Array.isArray(spec)) return spec.map(encryptSecretEnvs);
+  if (spec === null || typeof spec !== "object") return spec;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(spec)) out[k] = encryptSecretEnvs(v);
+  if (out.type === "SECRET" && typeof out.value === "string" && !out.value.startsWith("EV[")) {
+    out.value = `EV[1:${createHash("sha256").update(out.value).digest("base64").slice(0, 24)}]`;
+  }
+  return out;
+}
+
+/**
+ * `pulumi:pulumi:StackReference` (@pulumi/pulumi `stackReference.js`: a read whose state must carry
+ * `outputs`; `requireOutput` throws for a missing key). A stack the backend does not have fails the read.
+ */
+function stackReference(inputs: Record<string, unknown>, ctx: ProviderContext) {
+  const stack = strings(inputs.name);
+  const outputs = ctx.stacks[stack];
+  if (outputs === undefined) throw new Error(`unknown stack "${stack}"`);
+  return { name: stack, outputs, secretOutputNames: [] };
+}
+
 /** The fake outputs a provider would have returned, by resource type. */
 function fakeOutputs(
   type: string,
   name: string,
   inputs: Record<string, unknown>,
-  commandStdout: (create: string, name: string) => string,
+  ctx: ProviderContext,
 ): Record<string, unknown> {
   switch (type) {
-    case "command:local:Command": {
-      const create = strings(unwrap(inputs.create, "", []));
-      return { stdout: commandStdout(create, name), stderr: "" };
-    }
-    case "docker-build:index:Image": {
-      const seed = JSON.stringify(unwrap(inputs, "", []));
-      const tags = (inputs.tags as string[] | undefined) ?? [];
-      return {
-        digest: fakeDigest(`build:${seed}`),
-        ref: tags[0] ?? "",
-        contextHash: fakeDigest(seed),
-      };
-    }
+    case "command:local:Command":
+      return localCommand(name, inputs, ctx);
+    case "docker-build:index:Image":
+      return dockerBuildImage(inputs, ctx);
+    case "pulumi:pulumi:StackReference":
+      return stackReference(inputs, ctx);
     case "docker:index/remoteImage:RemoteImage": {
       const ref = strings(inputs.name);
+      if (!ctx.preview) ctx.effects.push(`pull ${ref}`);
       return {
         repoDigest: ref.includes("@") ? ref : `${ref}@${fakeDigest(`pull:${ref}`)}`,
         imageId: fakeDigest(`image-id:${ref}`),
       };
     }
-    case "docker:index/tag:Tag":
-      return { sourceImageId: fakeDigest(`image-id:${strings(inputs.sourceImage)}`) };
-    case "docker:index/registryImage:RegistryImage": {
-      // The registry's digest of what was pushed: the same image content under any tag.
-      const triggers = (unwrap(inputs.triggers, "", []) ?? {}) as Record<string, unknown>;
-      return { sha256Digest: fakeDigest(`manifest:${strings(triggers.image ?? inputs.name)}`) };
-    }
+    case "docker:index/container:Container":
+      if (!ctx.preview) ctx.effects.push(`run container ${strings(inputs.name)}`);
+      return {};
     case "digitalocean:index/containerRegistry:ContainerRegistry":
       return {
         endpoint: `registry.digitalocean.com/${strings(inputs.name)}`,
@@ -201,22 +331,8 @@ function fakeOutputs(
         createdAt: "2024-01-01T00:00:00Z",
         storageUsageBytes: 0,
       };
-    case "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials": {
-      return {
-        dockerCredentials: MOCK_DOCKER_CONFIG,
-        credentialExpirationTime: "2030-01-01T00:00:00Z",
-      };
-    }
-    case "digitalocean:index/app:App": {
-      const spec = (unwrap(inputs.spec, "", []) ?? {}) as { name?: string };
-      const appName = spec.name ?? name;
-      return {
-        liveUrl: `https://${appName}-mock.ondigitalocean.app`,
-        defaultIngress: `https://${appName}-mock.ondigitalocean.app`,
-        activeDeploymentId: fakeDigest(`deployment:${JSON.stringify(spec)}`).slice(7, 43),
-        appUrn: `do:app:${appName}`,
-      };
-    }
+    case "digitalocean:index/app:App":
+      return appPlatformApp(name, inputs, ctx);
     default:
       return {};
   }
@@ -253,6 +369,12 @@ export interface MockRunOptions {
   secretValues?: string[];
   /** Make a resource fail (as a failed gate or provider error would): return a message. */
   fail?: (type: string, name: string) => string | undefined;
+  /** Run as `pulumi preview` (the providers' preview behaviour, see the models above). Default false. */
+  preview?: boolean;
+  /** Other stacks' outputs for StackReferences, by name (`organization/slipway/dev`). Default none. */
+  stacks?: Record<string, Record<string, unknown>>;
+  /** Stands for the build context's content: change it to model a changed file. Default `v1`. */
+  contextVersion?: string;
 }
 
 /** The result of one program run under mocks. */
@@ -261,6 +383,11 @@ export class MockRun {
   readonly calls: RecordedCall[] = [];
   /** Rejections seen while a resource was made to fail (see `MockRunOptions.fail`). */
   readonly rejections: string[] = [];
+  /**
+   * What the real providers would have done (`build ...`, `push ...`, `cache export ...`, `run <command>`,
+   * `deploy <app>`, `pull ...`): the side effects of this run, as if every resource were created.
+   */
+  readonly effects: string[] = [];
 
   /** The resource of that type and name; throws naming what exists when there is none. */
   find(type: string, name: string): Recorded {
@@ -316,10 +443,16 @@ interface RegisterRequest {
   getName(): string;
   getParent(): string;
   getDependenciesList(): string[];
+  getIgnorechangesList(): string[];
+  getRetainondelete(): boolean | undefined;
 }
 
 interface MockMonitorLike {
   registerResource(req: RegisterRequest, callback: (err: unknown, res: unknown) => void): unknown;
+  readResource(
+    req: Pick<RegisterRequest, "getType" | "getName" | "getParent" | "getDependenciesList">,
+    callback: (err: unknown, res: unknown) => void,
+  ): unknown;
   resources: Map<string, { urn: string }>;
 }
 
@@ -352,7 +485,7 @@ async function drain(run: MockRun): Promise<void> {
 export interface RunOutcome<T> {
   run: MockRun;
   /** What the program returned (its stack outputs, Outputs included). */
-  result?: T;
+  result?: Awaited<T>;
   /** The stack outputs, resolved (not for runs where a resource was made to fail). */
   outputs?: Record<string, unknown>;
   /** What the program threw (a config error), if it did. */
@@ -368,9 +501,16 @@ export async function runUnderMocks<T>(
   options: MockRunOptions,
 ): Promise<RunOutcome<T>> {
   const run = new MockRun();
-  const commandStdout = options.commandStdout ?? defaultStdout;
+  const ctx: ProviderContext = {
+    commandStdout: options.commandStdout ?? defaultStdout,
+    preview: options.preview ?? false,
+    stacks: options.stacks ?? {},
+    contextVersion: options.contextVersion ?? "v1",
+    effects: run.effects,
+  };
   const parents = new Map<string, string>();
   const dependencies = new Map<string, string[]>();
+  const resourceOptions = new Map<string, { ignoreChanges: string[]; retainOnDelete: boolean }>();
   const sentinels = [...MOCK_SECRETS, ...(options.secretValues ?? [])];
   await pulumi.runtime.setMocks(
     {
@@ -388,10 +528,15 @@ export async function runUnderMocks<T>(
           urn: "",
           parentUrn: parents.get(`${args.type}::${args.name}`) ?? "",
           dependencies: [],
+          ignoreChanges: [],
+          retainOnDelete: false,
+          state: {},
         });
+        const recorded = run.resources[run.resources.length - 1];
         const failure = options.fail?.(args.type, args.name);
         if (failure !== undefined) throw new Error(failure);
-        const state = { ...inputs, ...fakeOutputs(args.type, args.name, inputs, commandStdout) };
+        const state = { ...inputs, ...fakeOutputs(args.type, args.name, inputs, ctx) };
+        recorded.state = unwrap(state, "", []) as Record<string, unknown>;
         return { id: args.custom === true ? `${args.name}-id` : undefined, state };
       },
       call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
@@ -402,7 +547,8 @@ export async function runUnderMocks<T>(
     },
     PROJECT,
     options.stack,
-    false,
+    ctx.preview,
+    ORGANIZATION,
   );
   // The parent of each registration (the mocks' newResource is not told it).
   const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitorLike;
@@ -410,11 +556,22 @@ export async function runUnderMocks<T>(
   monitor.registerResource = (req, callback) => {
     parents.set(`${req.getType()}::${req.getName()}`, req.getParent());
     dependencies.set(`${req.getType()}::${req.getName()}`, [...req.getDependenciesList()].sort());
+    resourceOptions.set(`${req.getType()}::${req.getName()}`, {
+      ignoreChanges: [...req.getIgnorechangesList()],
+      retainOnDelete: req.getRetainondelete() === true,
+    });
     return register(req, callback);
+  };
+  // Reads (a StackReference) carry a parent too.
+  const read = monitor.readResource.bind(monitor);
+  monitor.readResource = (req, callback) => {
+    parents.set(`${req.getType()}::${req.getName()}`, req.getParent());
+    dependencies.set(`${req.getType()}::${req.getName()}`, [...req.getDependenciesList()].sort());
+    return read(req, callback);
   };
   pulumi.runtime.setAllConfig(options.config ?? {}, options.secretKeys ?? []);
 
-  let result: T | undefined;
+  let result: Awaited<T> | undefined;
   let error: unknown;
   // A failing resource makes everything that depends on it reject: collect those rejections (instead
   // of the test runner's handler seeing them) while the run lasts.
@@ -427,7 +584,7 @@ export async function runUnderMocks<T>(
   }
   try {
     try {
-      result = program();
+      result = await program();
     } catch (err) {
       error = err;
     }
@@ -448,6 +605,9 @@ export async function runUnderMocks<T>(
       ) ?? "";
     resource.parentUrn = parents.get(`${resource.type}::${resource.name}`) ?? resource.parentUrn;
     resource.dependencies = dependencies.get(`${resource.type}::${resource.name}`) ?? [];
+    const opts = resourceOptions.get(`${resource.type}::${resource.name}`);
+    resource.ignoreChanges = opts?.ignoreChanges ?? [];
+    resource.retainOnDelete = opts?.retainOnDelete ?? false;
   }
   if (failing) {
     // Forget the registrations that will never complete (the runtime would report them as leaked
@@ -589,26 +749,142 @@ export function leaves(value: unknown): string[] {
 }
 
 /** The Slipway program: index.ts's exported function, exactly what Pulumi calls. */
-export type SlipwayProgram = () => Record<string, unknown>;
+export type SlipwayProgram = () => Record<string, unknown> | Promise<Record<string, unknown>>;
 
 /** Loads index.ts's program function. */
 export function slipwayProgram(): SlipwayProgram {
   return require("../../index") as SlipwayProgram;
 }
 
-/** Runs the program (index.ts's function) for a stack config object (`secrets` held as a secret key). */
+/**
+ * What a dev stack that released and verified `v1.4.2-dev.3` exports (index.ts's outputs), as a
+ * promoting stack's StackReference reads them.
+ */
+export const DEV_RELEASE = {
+  mode: "release",
+  releaseTag: "v1.4.2-dev.3",
+  repository: "registry.digitalocean.com/acme/odoo",
+  imageDigest: fakeDigest("dev-released"),
+  candidateDigest: fakeDigest("dev-released"),
+  sourceCommit: "0123456789abcdef0123456789abcdef01234567",
+  releaseReport: { verdict: "READY", blockers: [], report: ".slipway/releases/v1.4.2-dev.3/report.md" },
+};
+
+/** The mocked backend's stacks: dev has released {@link DEV_RELEASE}. */
+export const STACKS: Record<string, Record<string, unknown>> = {
+  [`${ORGANIZATION}/${PROJECT}/dev`]: DEV_RELEASE,
+};
+
+/**
+ * Runs the program (index.ts's function) for a stack config object (`secrets` held as a secret key).
+ * App Platform stacks get the DigitalOcean token (`digitalocean:token`, secret) the provider and the
+ * registry steps use; other stacks' outputs default to {@link STACKS}.
+ */
 export async function runStack(
   stack: string,
   config: Record<string, unknown>,
   options: Omit<MockRunOptions, "stack" | "config" | "secretKeys"> = {},
-): Promise<RunOutcome<Record<string, unknown>>> {
+): Promise<RunOutcome<SlipwayProgram extends () => infer R ? R : never>> {
+  const cloud = (config.deploy as { target?: string } | undefined)?.target === "app-platform";
   return runUnderMocks(slipwayProgram(), {
+    stacks: STACKS,
     ...options,
     stack,
-    config: toPulumiConfig(config),
-    secretKeys: "secrets" in config ? [`${PROJECT}:secrets`] : [],
+    config: {
+      ...toPulumiConfig(config),
+      ...(cloud ? { "digitalocean:token": MOCK_REGISTRY_TOKEN } : {}),
+    },
+    secretKeys: [
+      ...("secrets" in config ? [`${PROJECT}:secrets`] : []),
+      ...(cloud ? ["digitalocean:token"] : []),
+    ],
     secretValues: [...leaves(config.secrets), ...(options.secretValues ?? [])],
   });
+}
+
+/** What the engine does to one resource on an `up` after another. */
+export type Action = "same" | "create" | "update" | "replace" | "delete";
+
+/**
+ * The engine's plan for `next` given the state `previous` left (same stack, an `up` after an `up`),
+ * with each provider's diff rules:
+ * - `command:local:Command` (pulumi-command `local/commandController.go`): a changed `triggers` replaces
+ *   (create, then delete); any other changed input is an update, which runs `create` again when no
+ *   `update` command is given. Either way the command runs again.
+ * - `docker-build:index:Image` (`image.go` `Diff`): only ever an update (a rebuild), for a changed input
+ *   or `contextHash`; a registry password change alone is ignored.
+ * - everything else: its inputs against its stored state, after the resource's `ignoreChanges` (the
+ *   engine keeps the stored value at an ignored path). For the App the stored spec is what App Platform
+ *   returned (SECRET envs encrypted), so a plaintext secret differs from it unless ignored.
+ * Resources only in `previous` are deleted, unless `retainOnDelete` (then only forgotten).
+ */
+export function plannedActions(previous: MockRun, next: MockRun): Map<string, Action> {
+  const key = (r: Recorded) => `${r.type}::${r.name}`;
+  const old = new Map(previous.resources.map((r) => [key(r), r]));
+  const actions = new Map<string, Action>();
+  for (const r of next.resources) {
+    if (!r.custom) continue;
+    const before = old.get(key(r));
+    if (before === undefined) {
+      actions.set(key(r), "create");
+      continue;
+    }
+    actions.set(key(r), diffOf(r, before));
+  }
+  for (const r of previous.resources) {
+    if (r.custom && !actions.has(key(r))) actions.set(key(r), "delete");
+  }
+  return actions;
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+function diffOf(next: Recorded, before: Recorded): Action {
+  if (next.type === "command:local:Command") {
+    if (!same(next.inputs.triggers, before.inputs.triggers)) return "replace";
+    const changed = Object.keys({ ...next.inputs, ...before.inputs }).some(
+      (k) => !same(next.inputs[k], before.inputs[k]),
+    );
+    return changed ? "update" : "same";
+  }
+  if (next.type === "docker-build:index:Image") {
+    const strip = (inputs: Record<string, unknown>) => {
+      const registries = (inputs.registries as { password?: string }[] | undefined) ?? [];
+      return { ...inputs, registries: registries.map(({ password: _p, ...rest }) => rest) };
+    };
+    const rebuilt =
+      !same(strip(next.inputs), strip(before.inputs)) ||
+      !same(next.state.contextHash, before.state.contextHash);
+    return rebuilt ? "update" : "same";
+  }
+  const inputs = withIgnored(next.inputs, before.state, next.ignoreChanges);
+  const changed = Object.keys(inputs).some((k) => !same(inputs[k], before.state[k]));
+  return changed ? "update" : "same";
+}
+
+/** `inputs` with the stored value at every `ignoreChanges` path (`spec.services[0].envs[1].value`). */
+function withIgnored(
+  inputs: Record<string, unknown>,
+  state: Record<string, unknown>,
+  paths: readonly string[],
+): Record<string, unknown> {
+  const out = JSON.parse(JSON.stringify(inputs)) as Record<string, unknown>;
+  for (const path of paths) {
+    const segments = path.split(/\.|\[(\d+)\]/).filter((x) => x !== undefined && x !== "");
+    let from: unknown = state;
+    let into: unknown = out;
+    for (let i = 0; i < segments.length - 1; i++) {
+      from = (from as Record<string, unknown> | undefined)?.[segments[i]];
+      into = (into as Record<string, unknown> | undefined)?.[segments[i]];
+    }
+    const last = segments[segments.length - 1];
+    if (into !== undefined && into !== null && typeof into === "object") {
+      (into as Record<string, unknown>)[last] = (from as Record<string, unknown> | undefined)?.[last];
+    }
+  }
+  return out;
 }
 
 /** YAML of a value, for failure messages. */
@@ -629,7 +905,9 @@ export const T = {
   testGate: "slipway:gates:TestGate",
   smokeGate: "slipway:gates:SmokeGate",
   scanGate: "slipway:gates:ScanGate",
-  published: "slipway:registry:PublishedImage",
+  promotion: "slipway:registry:Promotion",
+  source: "slipway:registry:ReleaseSource",
+  stackReference: "pulumi:pulumi:StackReference",
   report: "slipway:report:ReleaseReport",
   rollback: "slipway:registry:RollbackTarget",
   deployment: "slipway:deploy:AppDeployment",
@@ -637,8 +915,6 @@ export const T = {
   command: "command:local:Command",
   build: "docker-build:index:Image",
   remoteImage: "docker:index/remoteImage:RemoteImage",
-  tag: "docker:index/tag:Tag",
-  push: "docker:index/registryImage:RegistryImage",
   container: "docker:index/container:Container",
   app: "digitalocean:index/app:App",
   docr: "digitalocean:index/containerRegistry:ContainerRegistry",
