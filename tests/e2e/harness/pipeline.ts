@@ -2,16 +2,16 @@ import { join } from "node:path";
 import {
   baseDriftCommand,
   buildSpec,
+  digestRef,
   dockerBuildCommand,
-  dockerPushCommands,
   dockerRunCommand,
   healthGateCommand,
   lintCommand,
   localContainerSpec,
-  localImageRef,
   preflightCommand,
+  promoteCommand,
+  pushedDigest,
   type LocalContainerSpec,
-  pushSpec,
   releaseReportDir,
   reportCommand,
   type ReportSpec,
@@ -20,9 +20,9 @@ import {
   rollbackReportDir,
   scanGateCommand,
   smokeGateCommand,
-  tagGuardCommand,
   testGateCommand,
 } from "../../../gates/commands";
+import { parseVerdictLine } from "../../../gates/result";
 import type { AppUnderTest } from "./apps";
 import { DOCKER } from "./environment";
 import { sh, type ShellResult } from "./shell";
@@ -32,16 +32,17 @@ import { sh, type ShellResult } from "./shell";
  * the components generate (gates/commands.ts), in the same dependency graph, each step starting as
  * soon as what it depends on is done (the Pulumi engine runs independent resources in parallel):
  *
- *   preflight → builder build → test ──────────┐
- *             → runtime build → smoke, scan ───┼→ tag-guard → push version → push latest
- *   lint, base (drift), beside the builds ─────┘                          → deploy → verify → report
+ *   preflight → builder build + push (candidate) → test (builder@digest) ──┐
+ *             → runtime build + push (candidate) → smoke, scan (runtime@digest) ┼→ promote → deploy → verify → report
+ *   lint, base (drift), beside the builds ─────────────────────────────────┘
  *
- * Where a provider does the work instead of a shell (docker-build `Image`, `docker.Tag` +
- * `RegistryImage`, `docker.Container`), the builders' `docker` renderings of the same specs run. The
- * pushed digest is read from `docker push`'s own output (`<tag>: digest: sha256:... size: N`): no
- * separate look-up, as `RegistryImage` costs one in-process registry request, not a CLI run (the tests
- * check it against the registry's own answer). After a failure no new step starts and the steps
- * already running finish, as Pulumi does.
+ * Where a provider does the work instead of a shell (docker-build `Image` with `push: true`,
+ * `docker.Container`), the builders' `docker` renderings of the same specs run: `docker build` + `docker
+ * push` of the candidate, whose digest is read from the push's own output (`<tag>: digest: sha256:...
+ * size: N`), as docker-build reads BuildKit's exporter digest. From there on every step names the image
+ * by that digest. After a failure no new step starts and the steps already running finish, as Pulumi
+ * does. A run can resume an earlier one (`resume`), as `pulumi up` does after a part-way `up`: what
+ * passed is in the state and does not run again.
  */
 
 export type StepName =
@@ -53,9 +54,7 @@ export type StepName =
   | "test"
   | "smoke"
   | "scan"
-  | "tag-guard"
-  | "push"
-  | "push-latest"
+  | "promote"
   | "deploy"
   | "verify"
   | "report"
@@ -73,8 +72,14 @@ export interface Run {
   steps: StepResult[];
   /** The first failed step (in pipeline order), when one failed. */
   failed?: StepResult;
-  /** The release's manifest digest in the registry, once known. */
+  /** The builder candidate's manifest digest in the registry, once pushed. */
+  builderDigest?: string;
+  /** The runtime candidate's manifest digest: what the gates judged. */
+  candidateDigest?: string;
+  /** The released manifest digest (promoted or resolved): what is deployed. */
   digest?: string;
+  /** The steps that passed, this run's and those of the run it resumed (the stack's state). */
+  passed: StepName[];
   /** The deployed container's ID, when deployed. */
   containerId?: string;
   /** Wall time of the whole run. */
@@ -94,7 +99,7 @@ export interface ReleaseInput {
   dockerfile?: string;
   /** Extra build args (the broken variants). */
   buildArgs?: Record<string, string>;
-  /** The Trivy JSON report the scan gate reads (Trivy cannot run on this machine). */
+  /** The Trivy JSON report the scan gate reads (instead of running Trivy on the candidate). */
   scanReport: string;
   /** `smoke.maxSize` (default 2GB, the SOP's budget). */
   maxSize?: string;
@@ -104,6 +109,13 @@ export interface ReleaseInput {
   reportRoot: string;
   /** Deploy to the local target and verify it (default true). */
   deploy?: boolean;
+  /**
+   * An earlier run of the same release that stopped part-way (the stack's state): its passed steps do
+   * not run again and its digests are reused, on whatever engine this run has.
+   */
+  resume?: Run;
+  /** Extra environment for single steps (e.g. the promotion's registry credentials). */
+  stepEnv?: Partial<Record<StepName, Record<string, string>>>;
 }
 
 /** IDs of the containers the suite deployed: the `after` hook removes them. */
@@ -135,8 +147,9 @@ export interface Step {
  */
 export async function runGraph(steps: Step[], run: Run): Promise<Run> {
   const started = Date.now();
-  const passed = new Set<StepName>();
-  const launched = new Set<StepName>();
+  // What an earlier `up` left in the state does not run again.
+  const passed = new Set<StepName>(run.passed);
+  const launched = new Set<StepName>(run.passed);
   const running = new Map<StepName, Promise<void>>();
   let failure = false;
   const launch = (step: Step) => {
@@ -146,8 +159,10 @@ export async function runGraph(steps: Step[], run: Run): Promise<Run> {
       step.name,
       step.run().then((result) => {
         run.steps.push({ ...result, step: step.name, startedAt });
-        if (result.exitCode === 0) passed.add(step.name);
-        else failure = true;
+        if (result.exitCode === 0) {
+          passed.add(step.name);
+          run.passed.push(step.name);
+        } else failure = true;
         running.delete(step.name);
       }),
     );
@@ -187,28 +202,39 @@ export async function sequence(
   return { ...last, command: commands.join(" && "), output, ms };
 }
 
-/** The manifest digest `docker push` reports on its last line: `<tag>: digest: sha256:... size: N`. */
-export function pushedDigest(output: string): string | undefined {
-  const matches = [...output.matchAll(/digest: (sha256:[a-f0-9]{64}) size: \d+/g)];
-  return matches[matches.length - 1]?.[1];
-}
-
 /**
- * `docker tag` + `docker push` of one target, its digest read from the push's output. A push that
- * passes without reporting a digest is a failure of the step (nothing could deploy it by digest).
+ * A candidate build (`docker build` + `docker push`, as docker-build's `Image` with `push: true`), its
+ * digest read from the push's own output. A build that passes without reporting a digest is a failure
+ * of the step (nothing after it could address the image).
  */
-export async function pushTarget(
-  commands: string[],
+export async function buildCandidate(
+  command: string,
   env: Record<string, string>,
   onDigest: (digest: string) => void,
 ): Promise<ShellResult> {
-  const result = await sequence(commands, env);
+  const result = await sh(command, { env });
   if (result.exitCode !== 0) return result;
   const digest = pushedDigest(result.stdout);
   if (digest === undefined) {
-    return { ...result, exitCode: 1, firstLine: "the push reported no digest" };
+    return { ...result, exitCode: 1, firstLine: "the candidate push reported no digest" };
   }
   onDigest(digest);
+  return result;
+}
+
+/** A gate whose verdict line carries a value (a resolved or promoted digest): the value is recorded. */
+export async function valueGate(
+  command: string,
+  env: Record<string, string>,
+  onValue: (value: string) => void,
+): Promise<ShellResult> {
+  const result = await sh(command, { env });
+  if (result.exitCode === 0) {
+    const value = parseVerdictLine(result.stdout).value;
+    if (value === undefined)
+      return { ...result, exitCode: 1, firstLine: "no value in the verdict" };
+    onValue(value);
+  }
   return result;
 }
 
@@ -240,7 +266,7 @@ function deploySteps(
   run: Run,
   env: Record<string, string>,
   after: StepName,
-  release: Omit<ReportSpec["release"], "digest">,
+  release: Omit<ReportSpec["release"], "digest" | "deployedDigest" | "candidateDigest">,
 ): Step[] {
   return [
     {
@@ -276,7 +302,14 @@ function deploySteps(
         sh(
           reportCommand({
             reportDir,
-            release: { ...release, digest: run.digest },
+            release: {
+              ...release,
+              digest: run.digest,
+              deployedDigest: run.digest,
+              ...(run.candidateDigest === undefined
+                ? {}
+                : { candidateDigest: run.candidateDigest }),
+            },
             gated: true,
             advisory: true,
           }),
@@ -286,43 +319,61 @@ function deploySteps(
   ];
 }
 
-/** One normal release: build → gates → push → deploy → verify → report. */
+/** Where a run starts: empty, or the state an earlier part-way run left. */
+function startFrom(resume: Run | undefined): Run {
+  return {
+    steps: [],
+    ms: 0,
+    passed: [...(resume?.passed ?? [])],
+    ...(resume?.builderDigest === undefined ? {} : { builderDigest: resume.builderDigest }),
+    ...(resume?.candidateDigest === undefined ? {} : { candidateDigest: resume.candidateDigest }),
+    ...(resume?.digest === undefined ? {} : { digest: resume.digest }),
+  };
+}
+
+/** One normal release: candidates → gates by digest → promote → deploy → verify → report. */
 export async function release(input: ReleaseInput): Promise<Run> {
   const { app, version } = input;
   const env = input.env ?? {};
+  const envOf = (step: StepName) => ({ ...env, ...(input.stepEnv?.[step] ?? {}) });
   const reportDir = join(input.reportRoot, releaseReportDir(version));
   const context = input.context ?? app.context;
   const dockerfile = input.dockerfile ?? app.dockerfile;
   const repository = repositoryOf(input.registry, app);
   const buildArgs = { ...(input.buildArgs ?? {}), BASE_IMAGE: input.baseRef };
-  const builderImage = localImageRef(app.name, version, "builder");
-  const runtimeImage = localImageRef(app.name, version, "runtime");
-  const push = pushSpec({ localImage: runtimeImage, repository, version, tagLatest: true });
-  const pushVersion = dockerPushCommands({ ...push, targets: push.targets.slice(0, 1) }, DOCKER);
-  const pushLatest = dockerPushCommands({ ...push, targets: push.targets.slice(1) }, DOCKER);
-  const run: Run = { steps: [], ms: 0 };
+  const run = startFrom(input.resume);
   const shell = (name: StepName, after: StepName[], command: () => string): Step => ({
     name,
     after,
-    run: () => sh(command(), { env }),
+    run: () => sh(command(), { env: envOf(name) }),
   });
-  const build = (target: string) =>
-    dockerBuildCommand(
-      buildSpec({
-        app: app.name,
-        version,
-        context,
-        dockerfile,
-        target,
-        baseRef: input.baseRef,
-        buildArgs: input.buildArgs,
-      }),
-      DOCKER,
-    );
+  const build = (name: StepName, target: string, onDigest: (d: string) => void): Step => ({
+    name,
+    after: ["preflight"],
+    run: () =>
+      buildCandidate(
+        dockerBuildCommand(
+          buildSpec({
+            version,
+            context,
+            dockerfile,
+            target,
+            baseRef: input.baseRef,
+            buildArgs: input.buildArgs,
+            candidateRepository: repository,
+            cache: false,
+          }),
+          DOCKER,
+        ),
+        envOf(name),
+        onDigest,
+      ),
+  });
+  const candidate = () => digestRef(repository, run.candidateDigest ?? "");
 
   const steps: Step[] = [
     shell("preflight", [], () => preflightCommand({ reportDir })),
-    // Lint and base drift run beside the builds: they gate the push (the tag guard), not the builds.
+    // Lint and base drift run beside the builds: they gate the promotion, not the builds.
     shell("base", [], () => baseDriftCommand({ reportDir, ref: input.baseRef })),
     shell("lint", [], () =>
       lintCommand({
@@ -333,12 +384,12 @@ export async function release(input: ReleaseInput): Promise<Run> {
         buildArgs,
       }),
     ),
-    shell("build-builder", ["preflight"], () => build("builder")),
-    shell("build-runtime", ["preflight"], () => build("runtime")),
+    build("build-builder", "builder", (d) => (run.builderDigest = d)),
+    build("build-runtime", "runtime", (d) => (run.candidateDigest = d)),
     shell("test", ["build-builder"], () =>
       testGateCommand({
         reportDir,
-        image: builderImage,
+        image: digestRef(repository, run.builderDigest ?? ""),
         command: app.testCommand,
         coverageMin: app.coverageMin,
         timeout: 300,
@@ -347,7 +398,7 @@ export async function release(input: ReleaseInput): Promise<Run> {
     shell("smoke", ["build-runtime"], () =>
       smokeGateCommand({
         reportDir,
-        image: runtimeImage,
+        image: candidate(),
         maxSize: input.maxSize ?? "2GB",
         versionCommand: app.versionCommand,
         expectVersion: app.expectVersion,
@@ -360,31 +411,98 @@ export async function release(input: ReleaseInput): Promise<Run> {
     shell("scan", ["build-runtime"], () =>
       scanGateCommand({ reportDir, report: input.scanReport }),
     ),
-    // Every gate's verdict is an input of the tag guard, and so of everything after it.
-    shell("tag-guard", ["lint", "base", "test", "smoke", "scan"], () =>
-      tagGuardCommand({ reportDir, repository, tag: version, image: runtimeImage }),
-    ),
+    // Every gate's verdict is an input of the promotion, and so of everything after it.
     {
-      name: "push",
-      after: ["tag-guard"],
+      name: "promote",
+      after: ["preflight", "lint", "base", "test", "smoke", "scan"],
       run: () =>
-        pushTarget(pushVersion, env, (digest) => {
-          run.digest = digest;
-        }),
+        valueGate(
+          promoteCommand({
+            reportDir,
+            repository,
+            digest: run.candidateDigest ?? "",
+            version,
+            latest: true,
+          }),
+          envOf("promote"),
+          (digest) => (run.digest = digest),
+        ),
     },
-    // `latest` only after the version's push: it never names an image the version tag does not.
-    { name: "push-latest", after: ["push"], run: () => sequence(pushLatest, env) },
     ...(input.deploy === false
       ? []
-      : deploySteps(app, repository, reportDir, run, env, "push", {
+      : deploySteps(app, repository, reportDir, run, env, "promote", {
           version,
           mode: "release",
           stack: E2E_STACK,
-          image: push.targets[0],
+          image: `${repository}:${version}`,
           baseImage: input.baseRef,
         })),
   ];
   return runGraph(steps, run);
+}
+
+export interface PromotionInput {
+  app: AppUnderTest;
+  /** Registry and namespace, as for {@link release} (the source stack's repository). */
+  registry: string;
+  /** The digest the source stack released and verified (its `imageDigest` output). */
+  sourceDigest: string;
+  /** The source release report's verdict (its `releaseReport.verdict` output). */
+  sourceVerdict: string;
+  /** This stack's `release.version`. */
+  version: string;
+  /** The Trivy report the re-scan reads. */
+  scanReport: string;
+  reportRoot: string;
+  env?: Record<string, string>;
+}
+
+/**
+ * Promotion mode (prod): nothing is built or tested. The source stack's released digest is re-scanned,
+ * promoted under this stack's version (refused unless the source's report is READY), deployed by that
+ * same digest, verified and reported.
+ */
+export async function promotion(input: PromotionInput): Promise<Run> {
+  const { app, version } = input;
+  const env = input.env ?? {};
+  const reportDir = join(input.reportRoot, releaseReportDir(version));
+  const repository = repositoryOf(input.registry, app);
+  const run = startFrom(undefined);
+  run.candidateDigest = input.sourceDigest;
+  return runGraph(
+    [
+      {
+        name: "scan",
+        after: [],
+        run: () => sh(scanGateCommand({ reportDir, report: input.scanReport }), { env }),
+      },
+      {
+        name: "promote",
+        after: ["scan"],
+        run: () =>
+          valueGate(
+            promoteCommand({
+              reportDir,
+              repository,
+              digest: input.sourceDigest,
+              version,
+              latest: true,
+              sourceVerdict: input.sourceVerdict,
+            }),
+            env,
+            (digest) => (run.digest = digest),
+          ),
+      },
+      ...deploySteps(app, repository, reportDir, run, env, "promote", {
+        version,
+        mode: "promotion",
+        stack: "e2e-prod",
+        image: `${repository}:${version}`,
+        promotedFrom: "e2e",
+      }),
+    ],
+    run,
+  );
 }
 
 export interface RollbackInput {
@@ -407,19 +525,18 @@ export async function rollback(input: RollbackInput): Promise<Run> {
   const env = input.env ?? {};
   const reportDir = join(input.reportRoot, rollbackReportDir(pin));
   const repository = repositoryOf(input.registry, app);
-  const run: Run = { steps: [], ms: 0 };
+  const run = startFrom(undefined);
   return runGraph(
     [
       {
         name: "resolve",
         after: [],
-        run: async () => {
-          const result = await sh(resolvePinCommand({ reportDir, repository, ref: pin }), {
+        run: () =>
+          valueGate(
+            resolvePinCommand({ reportDir, repository, ref: pin }),
             env,
-          });
-          if (result.exitCode === 0) run.digest = result.stdout.trim();
-          return result;
-        },
+            (digest) => (run.digest = digest),
+          ),
       },
       {
         name: "retag",
