@@ -46,7 +46,12 @@ interface ArtifactDoc {
   config?: { mediaType?: string };
   subject?: { digest?: string };
   annotations?: Record<string, string>;
-  layers?: { mediaType?: string; digest?: string; size?: number; annotations?: Record<string, string> }[];
+  layers?: {
+    mediaType?: string;
+    digest?: string;
+    size?: number;
+    annotations?: Record<string, string>;
+  }[];
 }
 
 function parseArtifact(body: Buffer): ArtifactDoc {
@@ -58,7 +63,9 @@ function parseArtifact(body: Buffer): ArtifactDoc {
   }
 }
 
-function layersOf(doc: ArtifactDoc): { mediaType: string; digest: string; size: number; title: string }[] {
+function layersOf(
+  doc: ArtifactDoc,
+): { mediaType: string; digest: string; size: number; title: string }[] {
   return (doc.layers ?? []).flatMap((layer, i) =>
     typeof layer.digest === "string"
       ? [
@@ -135,7 +142,9 @@ export async function listEvidence(
   const items = new Map<string, EvidenceItem>();
   const referrers = await client.listReferrers(repository, digest);
   for (const entry of referrers ?? []) {
-    const kind = kindOfArtifactType(typeof entry.artifactType === "string" ? entry.artifactType : "");
+    const kind = kindOfArtifactType(
+      typeof entry.artifactType === "string" ? entry.artifactType : "",
+    );
     if (kind === undefined || typeof entry.digest !== "string") continue;
     const artifact = await client.getManifest(repository, entry.digest);
     if (!artifact.found) continue;

@@ -62,7 +62,12 @@ export async function inventory(
   for (const [digest, digestTags] of byDigest) {
     const kinds = digestTags.map(kindOfTag);
     const kind = SPACE_KINDS.find((k) => kinds.includes(k)) ?? "other";
-    entries.push({ digest, tags: digestTags.sort(), kind, bytes: await sizeOf(client, repository, digest) });
+    entries.push({
+      digest,
+      tags: digestTags.sort(),
+      kind,
+      bytes: await sizeOf(client, repository, digest),
+    });
   }
   return entries;
 }

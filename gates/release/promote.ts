@@ -51,17 +51,25 @@ async function evidenceBlock(
   const evidence = await readEvidence(client, repository, digest);
   const attached = `evidence attached: ${evidence.kinds.length > 0 ? evidence.kinds.join(", ") : "(none)"}`;
   if (evidence.report === undefined) {
-    return block("promote", "EVIDENCE_MISSING", `${name}@${digest} has no release report attached`, {
-      details: [attached],
-      figures: { ...figures, evidence: evidence.kinds.join(",") },
-    });
+    return block(
+      "promote",
+      "EVIDENCE_MISSING",
+      `${name}@${digest} has no release report attached`,
+      {
+        details: [attached],
+        figures: { ...figures, evidence: evidence.kinds.join(",") },
+      },
+    );
   }
   if (evidence.verdict !== "READY") {
     return block(
       "promote",
       "EVIDENCE_NOT_READY",
       `the release report of ${name}@${digest} says ${evidence.verdict ?? "nothing (no verdict)"}`,
-      { details: [attached, `report: ${evidence.report}`], figures: { ...figures, evidence: evidence.kinds.join(",") } },
+      {
+        details: [attached, `report: ${evidence.report}`],
+        figures: { ...figures, evidence: evidence.kinds.join(",") },
+      },
     );
   }
   return undefined;
@@ -135,7 +143,12 @@ const gate: Gate = {
             `candidate: ${name}@${digest}`,
             "nothing was changed (latest not moved); a released version is never overwritten: bump release.version",
           ],
-          figures: { ...figures, previousVersion: held.digest, versionChanged: false, latestChanged: false },
+          figures: {
+            ...figures,
+            previousVersion: held.digest,
+            versionChanged: false,
+            latestChanged: false,
+          },
         },
       );
     }
