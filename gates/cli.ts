@@ -29,7 +29,26 @@ const GATES: Record<string, () => Gate> = {
   retag: () => require("./release/retag").default,
   "tag-guard": () => require("./release/tagGuard").default,
   report: () => require("./report/gate").default,
+  promote: () => require("./release/promote").default,
+  prune: () => require("./release/prune").default,
+  "evidence attach": () => require("./evidence/attachGate").default,
+  "evidence list": () => require("./evidence/listGate").default,
+  "evidence fetch": () => require("./evidence/fetchGate").default,
 };
+
+/**
+ * `evidence <attach|list|fetch> [REPO@DIGEST] ...`: a gate with subcommands. The subcommand joins
+ * the gate's name, and a leading positional reference becomes `--image REPO@DIGEST`.
+ */
+function subcommand(name: string, rest: string[]): [string, string[]] {
+  const [sub, ...more] = rest;
+  if (name !== "evidence" || sub === undefined || sub.startsWith("-")) return [name, rest];
+  const [first, ...others] = more;
+  if (first !== undefined && !first.startsWith("-")) {
+    return [`${name} ${sub}`, ["--image", first, ...others]];
+  }
+  return [`${name} ${sub}`, more];
+}
 
 const SUMMARIES: Record<string, string> = {
   scan: "vulnerability gate over a Trivy JSON report or an image",
@@ -43,6 +62,11 @@ const SUMMARIES: Record<string, string> = {
   retag: "point a tag (latest) at an existing digest in a registry",
   "tag-guard": "refuse to overwrite a version tag that holds another image",
   report: "assemble a release's gate results into the release report (READY / NOT READY)",
+  promote: "release a gated candidate digest as :<version> (and :latest), registry-side",
+  prune: "delete old candidate manifests, never a released or protected digest",
+  "evidence attach": "attach release evidence (sbom, trivy, gates, tests, ...) to a digest",
+  "evidence list": "list the evidence attached to a digest (REPO@DIGEST)",
+  "evidence fetch": "download the evidence of one kind attached to a digest",
   codes: "print the error-code catalog",
 };
 
@@ -149,7 +173,8 @@ function report(
 
 /** The CLI. Returns the process exit code: 0 pass, 1 blocked, 2 usage. */
 export async function main(argv: string[], ctx: GateContext = defaultContext): Promise<number> {
-  const [name, ...rest] = argv;
+  const [first, ...given] = argv;
+  const [name, rest] = first === undefined ? [first, given] : subcommand(first, given);
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     process.stdout.write(usage() + "\n");
     return name === undefined ? 2 : 0;

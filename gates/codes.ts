@@ -312,6 +312,29 @@ const catalog = {
     meaning: "The stack configuration is invalid.",
     remedy: "Fix each config key listed with `pulumi config set` and run again.",
   },
+  // Registry-side release: promote, evidence
+  CANDIDATE_NOT_FOUND: {
+    step: "6-push",
+    severity: "error",
+    meaning: "The candidate digest to promote is not in the repository (never pushed, or pruned).",
+    remedy:
+      "Re-run the release so the build pushes the candidate again, or pick a digest among the tags listed.",
+  },
+  EVIDENCE_MISSING: {
+    step: "6-push",
+    severity: "error",
+    meaning:
+      "The digest has no release evidence attached (no release report), so nothing proves it passed the gates.",
+    remedy:
+      "Promote a digest a release gated (`slipway-gate evidence list REPO@DIGEST`), or for a rollback give --override-reason.",
+  },
+  EVIDENCE_NOT_READY: {
+    step: "6-push",
+    severity: "error",
+    meaning: "The release report attached to the digest says NOT READY: its gates blocked it.",
+    remedy:
+      "Fetch the report (`slipway-gate evidence fetch REPO@DIGEST --kind report`) and release a fixed build instead.",
+  },
 } satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof catalog;

@@ -47,7 +47,10 @@ export type GateName =
   | "resolve"
   | "retag"
   | "health"
-  | "report";
+  | "report"
+  | "promote"
+  | "prune"
+  | "evidence";
 
 /** Where a normal release's gate results go: one directory per version. */
 export function releaseReportDir(version: string): string {
@@ -665,5 +668,102 @@ export function promoteCommand(spec: PromoteSpec): string {
     flag("require-evidence", spec.requireEvidence),
     opt("source-verdict", spec.sourceVerdict),
     opt("timeout", spec.timeout),
+  ]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registry-side release: promote, prune, evidence
+
+export interface PromoteSpec extends GateSpecBase {
+  /** `HOST/REPO`, e.g. `registry.digitalocean.com/acme/odoo`. */
+  repository: string;
+  /** The gated candidate's manifest digest (`sha256:...`). */
+  digest: string;
+  /** The release tag: immutable once it holds a digest. */
+  version: string;
+  /** Also point `latest` at the digest (after the version tag). */
+  latest?: boolean;
+  /**
+   * Refuse a digest without a READY release report attached: for promoting a digest another stack
+   * released (the gates did not run here).
+   */
+  requireEvidence?: boolean;
+  /** Budget of the whole promotion in seconds (the gate's default: 600, the SOP's push timeout). */
+  timeoutSeconds?: number;
+}
+
+/**
+ * `promote`: the candidate's exact manifest under `:<version>`, then `:latest`, registry-side (no
+ * layer moves). Prints the released digest alone on stdout: the deploy reads it. Replaces
+ * `tag-guard` + `docker push` + `retag latest` in the release path.
+ */
+export function promoteCommand(spec: PromoteSpec): string {
+  return gateCommand("promote", spec.reportDir, [
+    opt("repository", spec.repository),
+    opt("digest", spec.digest),
+    opt("version", spec.version),
+    flag("latest", spec.latest),
+    flag("require-evidence", spec.requireEvidence),
+    opt("timeout", spec.timeoutSeconds),
+  ]);
+}
+
+export interface PruneSpec extends GateSpecBase {
+  repository: string;
+  /** Candidate manifests to keep, newest first. */
+  keep: number;
+  /** Digests never deleted (the stacks' deployed digests), on top of every non-candidate tag's. */
+  protect?: readonly string[];
+  /** Report only. */
+  dryRun?: boolean;
+  timeoutSeconds?: number;
+}
+
+/**
+ * `prune`: delete `candidate-*` manifests beyond the newest `keep`; a digest any release, `latest`,
+ * cache or evidence tag points at, or a protected one, is never deleted. On DOCR it needs env
+ * DIGITALOCEAN_TOKEN (the delete goes through the DigitalOcean API).
+ */
+export function pruneCommand(spec: PruneSpec): string {
+  return gateCommand("prune", spec.reportDir, [
+    opt("repository", spec.repository),
+    opt("keep", spec.keep),
+    many("protect", spec.protect),
+    flag("dry-run", spec.dryRun),
+    opt("timeout", spec.timeoutSeconds),
+  ]);
+}
+
+export interface EvidenceAttachSpec extends GateSpecBase {
+  repository: string;
+  /** The release manifest the evidence is bound to. */
+  digest: string;
+  /**
+   * Files by kind (`sbom`, `trivy`, `gates`, `tests`, `coverage`, `report`), paths relative to the
+   * project root; a kind with several files (the report's JSON and Markdown) is one artifact.
+   */
+  files: Readonly<Partial<Record<string, readonly string[]>>>;
+  timeoutSeconds?: number;
+}
+
+/**
+ * `evidence attach`: each kind of evidence as an OCI artifact whose `subject` is the release
+ * manifest (referrers API, or the `sha256-<hex>.<kind>` tag fallback). Result in
+ * `<reportDir>/evidence.json`; kinds in key order, so the same spec renders the same command.
+ */
+export function evidenceAttachCommand(spec: EvidenceAttachSpec): string {
+  const files = Object.keys(spec.files)
+    .sort()
+    .flatMap((kind) => (spec.files[kind] ?? []).map((path) => `${kind}=${path}`));
+  return shellJoin([
+    GATE_BIN,
+    "evidence",
+    "attach",
+    ...opt("repository", spec.repository),
+    ...opt("digest", spec.digest),
+    ...many("file", files),
+    ...opt("timeout", spec.timeoutSeconds),
+    "--json",
+    reportFile(spec.reportDir, "evidence"),
   ]);
 }

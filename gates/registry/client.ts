@@ -51,8 +51,22 @@ interface Answer {
   body: Buffer;
 }
 
+/** What a manifest PUT answered. */
+export interface PutAnswer {
+  /** The digest the registry stored (the sha256 of the bytes). */
+  digest: string;
+  /**
+   * The `OCI-Subject` header: a registry that processes a manifest's `subject` (and serves the
+   * referrers API) names the subject digest here. Absent on registries without the referrers API.
+   */
+  subject?: string;
+}
+
+/** A write method: a timeout during one is PUSH_TIMEOUT, not NETWORK_TIMEOUT. */
+const WRITES: readonly string[] = ["PUT", "POST", "PATCH", "DELETE"];
+
 interface RequestSpec {
-  method: "GET" | "HEAD" | "PUT";
+  method: "GET" | "HEAD" | "PUT" | "POST" | "DELETE";
   /** Path under the base URL (`/v2/...`) or an absolute URL of the same registry. */
   url: string;
   /** Repository the request acts on: bearer tokens are scoped to it. */
@@ -83,6 +97,8 @@ export class RegistryClient {
   readonly baseUrl: string;
   readonly timeoutMs: number;
   private readonly credentials: RegistryCredentials;
+  /** The whole operation's budget (see `limitTo`): every request after it runs out is aborted. */
+  private budget: { signal: AbortSignal; ms: number } | undefined;
   /** The Authorization header that last worked, per repository ("" = registry-wide). */
   private readonly authorization = new Map<string, string>();
 
@@ -91,6 +107,15 @@ export class RegistryClient {
     this.baseUrl = (options.baseUrl ?? registryBaseUrl(options.host)).replace(/\/+$/, "");
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.credentials = options.credentials;
+  }
+
+  /**
+   * Gives every request from now on a shared budget of `ms` milliseconds (on top of the per-request
+   * timeout): a registry that accepts the connection and then stalls ends the operation with
+   * PUSH_TIMEOUT within the budget, naming the request that stalled, instead of hanging the release.
+   */
+  limitTo(ms: number): void {
+    this.budget = { signal: AbortSignal.timeout(ms), ms };
   }
 
   /** HEAD a manifest by tag or digest: its digest and media type, or `found: false`. */
@@ -165,6 +190,16 @@ export class RegistryClient {
     body: Buffer,
     mediaType: string,
   ): Promise<string> {
+    return (await this.putManifestAnswer(repository, reference, body, mediaType)).digest;
+  }
+
+  /** `putManifest`, with the registry's `OCI-Subject` answer (referrers API support). */
+  async putManifestAnswer(
+    repository: string,
+    reference: string,
+    body: Buffer,
+    mediaType: string,
+  ): Promise<PutAnswer> {
     const what = `writing the manifest ${repository}:${reference}`;
     const answer = await this.send({
       method: "PUT",
@@ -183,7 +218,135 @@ export class RegistryClient {
       }
       throw this.failure(what, answer);
     }
-    return answer.headers.get("docker-content-digest") ?? sha256Digest(body);
+    const subject = answer.headers.get("oci-subject");
+    return {
+      digest: answer.headers.get("docker-content-digest") ?? sha256Digest(body),
+      ...(subject === null || subject === "" ? {} : { subject }),
+    };
+  }
+
+  /**
+   * DELETE a manifest by digest. The registry drops every tag pointing at it; the blobs stay until
+   * its garbage collection. `found: false` when it was already gone; a registry that does not allow
+   * deletes (HTTP 405, `UNSUPPORTED`) is a REGISTRY_UNAVAILABLE naming that.
+   */
+  async deleteManifest(repository: string, digest: string): Promise<{ found: true } | NotFound> {
+    const what = `deleting ${repository}@${digest}`;
+    const answer = await this.send({
+      method: "DELETE",
+      url: `/v2/${repository}/manifests/${digest}`,
+      repository,
+      what,
+    });
+    if (answer.status === 404) return notFound(digest, answer);
+    if (answer.status === 202 || answer.status === 200 || answer.status === 204) {
+      return { found: true };
+    }
+    if (answer.status === 405) {
+      throw new GateError("REGISTRY_UNAVAILABLE", `${what}: the registry does not allow deletes`, [
+        describeAnswer(answer),
+        "enable deletes (distribution: storage.delete.enabled) or delete through the provider's API",
+      ]);
+    }
+    throw this.failure(what, answer);
+  }
+
+  /** GET a blob (a config, an evidence file) by digest; its bytes are checked against the digest. */
+  async getBlob(repository: string, digest: string, maxBytes?: number): Promise<Buffer> {
+    const what = `reading the blob ${repository}@${digest}`;
+    const answer = await this.send({
+      method: "GET",
+      url: `/v2/${repository}/blobs/${digest}`,
+      repository,
+      what,
+      ...(maxBytes === undefined ? {} : { maxBytes }),
+    });
+    if (answer.status === 404) {
+      throw new GateError("MANIFEST_ERROR", `${what}: the registry does not have it`, [
+        describeAnswer(answer),
+      ]);
+    }
+    if (answer.status !== 200) throw this.failure(what, answer);
+    if (digest.startsWith("sha256:") && sha256Digest(answer.body) !== digest) {
+      throw new GateError("MANIFEST_ERROR", `${what}: its bytes hash to another digest`, [
+        `got ${sha256Digest(answer.body)}`,
+      ]);
+    }
+    return answer.body;
+  }
+
+  /**
+   * Uploads a blob in one request (POST an upload session, PUT its bytes with `?digest=`), unless the
+   * repository already has it. Returns its digest.
+   */
+  async pushBlob(repository: string, body: Buffer): Promise<string> {
+    const digest = sha256Digest(body);
+    const what = `uploading the blob ${repository}@${digest}`;
+    const head = await this.send({
+      method: "HEAD",
+      url: `/v2/${repository}/blobs/${digest}`,
+      repository,
+      what,
+    });
+    if (head.status === 200) return digest;
+    const session = await this.send({
+      method: "POST",
+      url: `/v2/${repository}/blobs/uploads/`,
+      repository,
+      headers: { "content-length": "0" },
+      what,
+    });
+    const location = session.headers.get("location");
+    if (session.status !== 202 || location === null) throw this.failure(what, session);
+    const target = new URL(location, `${this.baseUrl}/`);
+    if (target.origin !== new URL(this.baseUrl).origin) {
+      throw new GateError("REGISTRY_UNAVAILABLE", `${what}: the upload URL is on another host`, [
+        location,
+      ]);
+    }
+    target.searchParams.set("digest", digest);
+    const put = await this.send({
+      method: "PUT",
+      url: target.toString(),
+      repository,
+      headers: { "content-type": "application/octet-stream" },
+      body,
+      what,
+    });
+    if (put.status !== 201 && put.status !== 204 && put.status !== 200) {
+      throw this.failure(what, put);
+    }
+    return digest;
+  }
+
+  /**
+   * The referrers of a digest (`GET /v2/<name>/referrers/<digest>`): the OCI index's descriptors,
+   * or undefined when the registry has no referrers API (Debian's docker-registry 2.8 answers 404).
+   */
+  async listReferrers(
+    repository: string,
+    digest: string,
+  ): Promise<Record<string, unknown>[] | undefined> {
+    const what = `listing the referrers of ${repository}@${digest}`;
+    const answer = await this.send({
+      method: "GET",
+      url: `/v2/${repository}/referrers/${digest}`,
+      repository,
+      headers: { accept: "application/vnd.oci.image.index.v1+json" },
+      what,
+      maxBytes: MAX_MANIFEST_BYTES,
+    });
+    if (answer.status === 404 || answer.status === 405) return undefined;
+    if (answer.status !== 200) throw this.failure(what, answer);
+    try {
+      const doc = JSON.parse(answer.body.toString("utf8")) as { manifests?: unknown };
+      if (!Array.isArray(doc.manifests)) return undefined;
+      return doc.manifests.filter(
+        (m): m is Record<string, unknown> => typeof m === "object" && m !== null,
+      );
+    } catch {
+      return undefined;
+    }
   }
 
   /** Every tag of a repository, following `Link` pagination; empty when the repository is unknown. */
@@ -332,7 +495,9 @@ export class RegistryClient {
       ...spec.headers,
     };
     if (authorization !== undefined) headers.authorization = authorization;
-    const signal = AbortSignal.timeout(this.timeoutMs);
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const signal =
+      this.budget === undefined ? timeout : AbortSignal.any([timeout, this.budget.signal]);
     try {
       const response = await fetch(url, {
         method: spec.method,
@@ -351,9 +516,23 @@ export class RegistryClient {
       return { status: response.status, headers: response.headers, body };
     } catch (err) {
       if (err instanceof GateError) throw err;
+      if (this.budget?.signal.aborted === true) {
+        throw stalled(spec.what, url, `the operation's budget of ${this.budget.ms / 1000} s`);
+      }
+      if (WRITES.includes(spec.method) && (err as { name?: string }).name === "TimeoutError") {
+        throw stalled(spec.what, url, `${this.timeoutMs / 1000} s`);
+      }
       throw errorForFailure(spec.what, url, err, this.timeoutMs);
     }
   }
+}
+
+/** PUSH_TIMEOUT: the registry took the request and then did not finish it in time. */
+function stalled(what: string, url: string, limit: string): GateError {
+  return new GateError("PUSH_TIMEOUT", `${what}: ${url} stalled, no answer within ${limit}`, [
+    "nothing more was written after the stalled request",
+    "raise --timeout (seconds) if the link is slow",
+  ]);
 }
 
 /** The body, or undefined when it exceeds `maxBytes`. */

@@ -25,6 +25,13 @@ export interface FakeRegistryOptions {
   pageSize?: number;
   /** Leave Docker-Content-Digest out of HEAD answers (some registries do). */
   omitHeadDigest?: boolean;
+  /**
+   * Serve the OCI referrers API (`GET /v2/<name>/referrers/<digest>`) and answer manifest PUTs that
+   * carry a `subject` with `OCI-Subject`. Off: like Debian's docker-registry 2.8 (404 there).
+   */
+  referrers?: boolean;
+  /** Refuse manifest DELETEs with 405 UNSUPPORTED (a registry with deletes disabled). */
+  noDelete?: boolean;
 }
 
 export interface RecordedRequest {
@@ -42,6 +49,9 @@ interface Stored {
 interface Repo {
   manifests: Map<string, Stored>;
   tags: Map<string, string>;
+  blobs: Map<string, Buffer>;
+  /** Open upload sessions: id → nothing yet (monolithic PUT only). */
+  uploads: Set<string>;
 }
 
 export function sha256(body: Buffer | string): string {
@@ -56,6 +66,8 @@ export class FakeRegistry {
   quotaExceeded = false;
   /** Accept connections and never answer. */
   hang = false;
+  /** Answer reads, but take writes (PUT, POST, DELETE) and never answer them. */
+  stallWrites = false;
   private readonly repos = new Map<string, Repo>();
   private readonly sockets = new Set<Socket>();
   private server: Server | undefined;
@@ -92,14 +104,27 @@ export class FakeRegistry {
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
   }
 
-  /** Stores an image manifest (with a config digest derived from `name`); tags it if asked. */
+  /**
+   * Stores an image manifest and its config blob (`created` as given, else none); tags it if asked.
+   * The layer is `layerSize` bytes as the manifest declares it (default 1234).
+   */
   addImage(
     repository: string,
     name: string,
     tags: string[] = [],
     mediaType = DOCKER_MANIFEST,
+    options: { created?: string; layerSize?: number } = {},
   ): { digest: string; configDigest: string; body: Buffer } {
-    const configDigest = sha256(`config of ${name}`);
+    const config = Buffer.from(
+      JSON.stringify({
+        ...(options.created === undefined ? {} : { created: options.created }),
+        architecture: "amd64",
+        os: "linux",
+        config: { Labels: { name } },
+      }),
+    );
+    const configDigest = sha256(config);
+    this.repo(repository).blobs.set(configDigest, config);
     const body = Buffer.from(
       JSON.stringify(
         {
@@ -110,13 +135,13 @@ export class FakeRegistry {
               mediaType === OCI_MANIFEST
                 ? "application/vnd.oci.image.config.v1+json"
                 : "application/vnd.docker.container.image.v1+json",
-            size: 100,
+            size: config.length,
             digest: configDigest,
           },
           layers: [
             {
               mediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip",
-              size: 1234,
+              size: options.layerSize ?? 1234,
               digest: sha256(`layer of ${name}`),
             },
           ],
@@ -165,10 +190,25 @@ export class FakeRegistry {
     return this.repos.get(repository)?.tags.get(tag);
   }
 
+  /** Every tag of a repository, sorted. */
+  tagsOf(repository: string): string[] {
+    return [...(this.repos.get(repository)?.tags.keys() ?? [])].sort();
+  }
+
+  /** Whether the repository still holds a manifest. */
+  hasManifest(repository: string, digest: string): boolean {
+    return this.repos.get(repository)?.manifests.has(digest) ?? false;
+  }
+
+  /** The bytes of a stored manifest. */
+  manifestBody(repository: string, digest: string): Buffer | undefined {
+    return this.repos.get(repository)?.manifests.get(digest)?.body;
+  }
+
   private repo(name: string): Repo {
     let repo = this.repos.get(name);
     if (repo === undefined) {
-      repo = { manifests: new Map(), tags: new Map() };
+      repo = { manifests: new Map(), tags: new Map(), blobs: new Map(), uploads: new Set() };
       this.repos.set(name, repo);
     }
     return repo;
@@ -232,6 +272,7 @@ export class FakeRegistry {
       ...(req.headers.accept === undefined ? {} : { accept: req.headers.accept }),
     });
     if (this.hang) return;
+    if (this.stallWrites && req.method !== "GET" && req.method !== "HEAD") return;
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
@@ -244,15 +285,26 @@ export class FakeRegistry {
     }
     const manifest = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(url.pathname);
     const tags = /^\/v2\/(.+)\/tags\/list$/.exec(url.pathname);
-    const name = manifest?.[1] ?? tags?.[1];
+    const blob = /^\/v2\/(.+)\/blobs\/(sha256:[0-9a-f]{64})$/.exec(url.pathname);
+    const upload = /^\/v2\/(.+)\/blobs\/uploads\/([^/]*)$/.exec(url.pathname);
+    const referrers = /^\/v2\/(.+)\/referrers\/(sha256:[0-9a-f]{64})$/.exec(url.pathname);
+    if (referrers !== null && this.options.referrers !== true) {
+      return this.error(res, 404, "NOT_FOUND", "404 page not found");
+    }
+    const name = manifest?.[1] ?? tags?.[1] ?? blob?.[1] ?? upload?.[1] ?? referrers?.[1];
     if (name === undefined) return this.error(res, 404, "NOT_FOUND", "no route");
-    const write = req.method === "PUT";
-    if (!this.authorized(req, res, `repository:${name}:${write ? "pull,push" : "pull"}`)) return;
+    const write = req.method !== "GET" && req.method !== "HEAD";
+    const action = req.method === "DELETE" ? "delete" : write ? "pull,push" : "pull";
+    if (!this.authorized(req, res, `repository:${name}:${action}`)) return;
     if (manifest !== null) {
       const reference = manifest[2] ?? "";
+      if (req.method === "DELETE") return this.delete(res, name, reference);
       if (write) return this.put(res, name, reference, body, req.headers["content-type"] ?? "");
       return this.get(req, res, name, reference);
     }
+    if (blob !== null) return this.getBlob(req, res, name, blob[2] ?? "");
+    if (upload !== null) return this.upload(req, res, name, upload[2] ?? "", url, body);
+    if (referrers !== null) return this.referrersOf(res, name, referrers[2] ?? "");
     return this.list(res, name, url);
   }
 
@@ -283,6 +335,88 @@ export class FakeRegistry {
     res.end(req.method === "HEAD" ? undefined : body);
   }
 
+  private delete(res: ServerResponse, name: string, reference: string): void {
+    if (this.options.noDelete === true) {
+      return this.error(res, 405, "UNSUPPORTED", "The operation is unsupported.");
+    }
+    const repo = this.repos.get(name);
+    if (!reference.includes(":")) return this.error(res, 400, "DIGEST_INVALID", "by digest only");
+    if (repo === undefined || !repo.manifests.has(reference)) {
+      return this.error(res, 404, "MANIFEST_UNKNOWN", "manifest unknown");
+    }
+    repo.manifests.delete(reference);
+    // Like distribution: every tag pointing at the manifest goes with it.
+    for (const [tag, digest] of [...repo.tags]) if (digest === reference) repo.tags.delete(tag);
+    res.statusCode = 202;
+    res.end();
+  }
+
+  private getBlob(req: IncomingMessage, res: ServerResponse, name: string, digest: string): void {
+    const stored = this.repos.get(name)?.blobs.get(digest);
+    if (stored === undefined) return this.error(res, 404, "BLOB_UNKNOWN", "blob unknown");
+    res.statusCode = 200;
+    res.setHeader("content-type", "application/octet-stream");
+    res.setHeader("content-length", String(stored.length));
+    res.setHeader("docker-content-digest", digest);
+    res.end(req.method === "HEAD" ? undefined : stored);
+  }
+
+  /** Monolithic uploads only: POST opens a session, PUT `?digest=` with the bytes closes it. */
+  private upload(
+    req: IncomingMessage,
+    res: ServerResponse,
+    name: string,
+    id: string,
+    url: URL,
+    body: Buffer,
+  ): void {
+    const repo = this.repo(name);
+    if (this.quotaExceeded) return this.error(res, 403, "DENIED", "storage quota exceeded");
+    if (req.method === "POST" && id === "") {
+      const session = `u${repo.uploads.size + 1}-${Date.now()}`;
+      repo.uploads.add(session);
+      res.statusCode = 202;
+      res.setHeader("location", `/v2/${name}/blobs/uploads/${session}`);
+      res.end();
+      return;
+    }
+    if (req.method === "PUT" && repo.uploads.has(id)) {
+      const digest = url.searchParams.get("digest") ?? "";
+      if (sha256(body) !== digest) return this.error(res, 400, "DIGEST_INVALID", "digest invalid");
+      repo.uploads.delete(id);
+      repo.blobs.set(digest, body);
+      res.statusCode = 201;
+      res.setHeader("docker-content-digest", digest);
+      res.end();
+      return;
+    }
+    return this.error(res, 404, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown");
+  }
+
+  /** The referrers API: an OCI index of the manifests whose `subject` is the digest. */
+  private referrersOf(res: ServerResponse, name: string, digest: string): void {
+    const manifests = [];
+    for (const [d, stored] of this.repos.get(name)?.manifests ?? []) {
+      const doc = JSON.parse(stored.body.toString("utf8")) as {
+        subject?: { digest?: string };
+        artifactType?: string;
+        config?: { mediaType?: string };
+        annotations?: Record<string, string>;
+      };
+      if (doc.subject?.digest !== digest) continue;
+      manifests.push({
+        mediaType: stored.mediaType,
+        digest: d,
+        size: stored.body.length,
+        artifactType: doc.artifactType ?? doc.config?.mediaType,
+        ...(doc.annotations === undefined ? {} : { annotations: doc.annotations }),
+      });
+    }
+    res.statusCode = 200;
+    res.setHeader("content-type", OCI_INDEX);
+    res.end(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests }));
+  }
+
   private put(
     res: ServerResponse,
     name: string,
@@ -293,7 +427,7 @@ export class FakeRegistry {
     if (this.quotaExceeded) {
       return this.error(res, 403, "DENIED", "storage quota exceeded");
     }
-    let doc: { schemaVersion?: number; mediaType?: string };
+    let doc: { schemaVersion?: number; mediaType?: string; subject?: { digest?: string } };
     try {
       doc = JSON.parse(body.toString("utf8")) as typeof doc;
     } catch {
@@ -305,6 +439,9 @@ export class FakeRegistry {
     const digest = this.store(name, body, contentType, reference.includes(":") ? [] : [reference]);
     res.statusCode = 201;
     res.setHeader("docker-content-digest", digest);
+    if (this.options.referrers === true && doc.subject?.digest !== undefined) {
+      res.setHeader("oci-subject", doc.subject.digest);
+    }
     res.setHeader("location", `/v2/${name}/manifests/${digest}`);
     res.end();
   }
