@@ -3,16 +3,22 @@
  *
  * Thin on purpose: read and validate the stack config (one CONFIG_INVALID error listing every problem,
  * thrown before any resource is registered), compose the {@link ReleasePipeline}, export its outputs.
- * The program is exported as a function, which Pulumi calls; `npm run plan` and the unit tests run this
- * very function under Pulumi's mocks.
+ * The program is exported as an async function, which Pulumi calls; `npm run plan` and the unit tests
+ * run this very function under Pulumi's mocks.
  */
-import { ReleasePipeline } from "./components";
+import * as pulumi from "@pulumi/pulumi";
+import { previousOutput, ReleasePipeline } from "./components";
 import { loadReleaseSettings } from "./stacks";
 
-function slipway() {
+async function slipway() {
   const settings = loadReleaseSettings();
   const c = settings.config;
-  const pipeline = new ReleasePipeline("slipway", settings);
+  // App Platform hands SECRET values back encrypted: they may stay as stored only when they are the
+  // ones the previous `up` deployed (see AppDeploymentArgs.secretsUnchanged).
+  const secretsUnchanged =
+    c.deploy.target === "app-platform" &&
+    (await previousOutput("secretsFingerprint")) === settings.secretsFingerprint;
+  const pipeline = new ReleasePipeline("slipway", { ...settings, secretsUnchanged });
   return {
     /**
      * `release` (build candidates, gate, promote, deploy, verify), `promotion` (promote what
@@ -45,6 +51,8 @@ function slipway() {
     reportDir: pipeline.reportDir,
     /** The release report: `{ verdict: READY | NOT READY, blockers: [codes], report: <path of report.md> }`. */
     releaseReport: pipeline.report.summary,
+    /** Fingerprint of the App's secret values (secret): the next `up` compares it (see above). */
+    secretsFingerprint: pulumi.secret(settings.secretsFingerprint),
   };
 }
 

@@ -2,7 +2,7 @@ import * as digitalocean from "@pulumi/digitalocean";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { localContainerSpec, type LocalContainerSpec } from "../gates/commands";
-import { appPlatformSpec, type AppSpecInput } from "./appSpec";
+import { appPlatformSpec, secretValuePaths, type AppSpecInput } from "./appSpec";
 
 /** The local target's settings. */
 export interface LocalDeploymentArgs {
@@ -25,6 +25,17 @@ export interface AppDeploymentArgs extends Omit<AppSpecInput, "name" | "reposito
   appName: string;
   /** Required for the local target. */
   local?: LocalDeploymentArgs;
+  /**
+   * App Platform: the secret values are the ones the last `up` deployed (their fingerprint is the one
+   * it exported). App Platform returns SECRET env values encrypted (`EV[1:...]`) and the provider
+   * stores them so (terraform-provider-digitalocean `app_spec.go` `flattenAppEnvs`; issues #514,
+   * #1603; pulumi-digitalocean #624), so the program's plaintext always differs from the state: every
+   * `up` would update the App and start a deployment. When true, the SECRET values are
+   * `ignoreChanges`d (the engine keeps the stored ones): an `up` with nothing changed shows no diff.
+   * When a secret changed it is false, the plaintext goes out, and the App deploys. Plain: it decides
+   * a resource option. Default false (always send the values).
+   */
+  secretsUnchanged?: boolean;
 }
 
 /**
@@ -105,13 +116,17 @@ export class AppDeployment extends pulumi.ComponentResource {
       this.url = pulumi.output(`http://127.0.0.1:${local.localPort}`);
       this.deploymentId = this.container.id;
     } else {
+      const specInput = { ...args, name: args.appName, repository: args.service };
       this.app = new digitalocean.App(
         `${name}-app`,
+        // The spec reads only its own fields: `target`, `appName` and `local` ride along unused.
+        { spec: appPlatformSpec(specInput) },
         {
-          // The spec reads only its own fields: `target`, `appName` and `local` ride along unused.
-          spec: appPlatformSpec({ ...args, name: args.appName, repository: args.service }),
+          parent: this,
+          ...(args.secretsUnchanged === true
+            ? { ignoreChanges: secretValuePaths(specInput) }
+            : {}),
         },
-        { parent: this },
       );
       this.url = this.app.liveUrl.apply((url) => url.replace(/\/+$/, ""));
       this.deploymentId = this.app.activeDeploymentId;

@@ -183,6 +183,31 @@ export function appPlatformSpec(input: AppSpecInput): AppSpec {
   };
 }
 
+/**
+ * The paths (as `ignoreChanges` takes them) of every SECRET env value in the App's spec: the service's
+ * and the PRE_DEPLOY job's. Only the names matter (the values may be unknown Outputs), so the paths are
+ * those of a spec built with the same names.
+ */
+export function secretValuePaths(input: AppSpecInput): string[] {
+  const names = Object.fromEntries(Object.keys(input.secretEnv).map((key) => [key, ""]));
+  // Built here from plain values only, so the plain JSON view of it is exact.
+  type Component = { envs?: { type?: string }[] };
+  const spec = JSON.parse(JSON.stringify(appPlatformSpec({ ...input, secretEnv: names }))) as {
+    services?: Component[];
+    jobs?: Component[];
+  };
+  const paths: string[] = [];
+  const collect = (kind: string, list: Component[] | undefined) =>
+    (list ?? []).forEach((component, i) =>
+      (component.envs ?? []).forEach((env, j) => {
+        if (env.type === "SECRET") paths.push(`spec.${kind}[${i}].envs[${j}].value`);
+      }),
+    );
+  collect("services", spec.services);
+  collect("jobs", spec.jobs);
+  return paths;
+}
+
 /** `instanceSizeSlug` → `instance_size_slug`. */
 function snake(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

@@ -7,6 +7,7 @@ export * from "./checks";
 export * from "./dockerBuild";
 export * from "./gateCommand";
 export * from "./fingerprint";
+export * from "./previousOutputs";
 export * from "./promotion";
 export * from "./releaseSource";
 export * from "./registry";

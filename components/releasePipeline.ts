@@ -34,6 +34,11 @@ export interface ReleasePipelineArgs {
   /** App Platform: the DigitalOcean API token (secret), the registry credential. */
   registryToken?: pulumi.Input<string>;
   /**
+   * The App's secret values are the ones the previous `up` deployed: they may stay as App Platform
+   * stored them (`AppDeploymentArgs.secretsUnchanged`). Default false.
+   */
+  secretsUnchanged?: boolean;
+  /**
    * Project root, the gate commands' working directory. Default `.`: Pulumi starts the command
    * provider in the project directory, and a relative path keeps the state the same on every machine
    * (an absolute one would re-run every gate when the checkout moves).
@@ -321,6 +326,7 @@ export class ReleasePipeline extends pulumi.ComponentResource {
         secretEnv: pick(args.secretEnv, c.deploy.secretEnv),
         database: c.deploy.database,
         preDeployCommand: c.deploy.preDeployCommand,
+        secretsUnchanged: args.secretsUnchanged ?? false,
         alerts: {
           emails: alerts.emails,
           slack: alerts.slackChannels

@@ -632,46 +632,6 @@ export function dockerRunCommand(spec: LocalContainerSpec, docker = "docker"): s
 }
 
 // ---------------------------------------------------------------------------------------------
-// The promotion (registry-side: no layer is uploaded twice)
-
-export interface PromoteSpec extends GateSpecBase {
-  /** `HOST/REPO` of the releases. */
-  repository: string;
-  /** The gated candidate's manifest digest. */
-  digest: string;
-  /** The version tag (`:<version>`; TAG_IMMUTABLE when it holds another digest). */
-  version: string;
-  /** Also point `:latest` at the digest, after the version tag. */
-  latest: boolean;
-  /** Refuse a digest whose evidence is missing or NOT READY (a promotion from another stack). */
-  requireEvidence?: boolean;
-  /**
-   * The source stack's release report verdict (`READY` / `NOT READY`), for a promotion from another
-   * stack: anything but READY is refused.
-   */
-  sourceVerdict?: string;
-  /** Seconds the registry writes may take (PUSH_TIMEOUT past it). */
-  timeout?: number;
-}
-
-/**
- * `promote`: the candidate's exact manifest under `:<version>`, then `:latest`, through the registry
- * API; already there with this digest: a success that changes nothing. The released digest is the
- * verdict line's value.
- */
-export function promoteCommand(spec: PromoteSpec): string {
-  return gateCommand("promote", spec.reportDir, [
-    opt("repository", spec.repository),
-    opt("digest", spec.digest),
-    opt("version", spec.version),
-    flag("latest", spec.latest),
-    flag("require-evidence", spec.requireEvidence),
-    opt("source-verdict", spec.sourceVerdict),
-    opt("timeout", spec.timeout),
-  ]);
-}
-
-// ---------------------------------------------------------------------------------------------
 // Registry-side release: promote, prune, evidence
 
 export interface PromoteSpec extends GateSpecBase {
@@ -688,13 +648,18 @@ export interface PromoteSpec extends GateSpecBase {
    * released (the gates did not run here).
    */
   requireEvidence?: boolean;
+  /**
+   * The source stack's release report verdict (`READY` / `NOT READY`, its `releaseReport` output), for
+   * a promotion from another stack: anything but READY is refused (EVIDENCE_NOT_READY).
+   */
+  sourceVerdict?: string;
   /** Budget of the whole promotion in seconds (the gate's default: 600, the SOP's push timeout). */
   timeoutSeconds?: number;
 }
 
 /**
  * `promote`: the candidate's exact manifest under `:<version>`, then `:latest`, registry-side (no
- * layer moves). Prints the released digest alone on stdout: the deploy reads it. Replaces
+ * layer moves). The released digest is the verdict line's value: the deploy reads it. Replaces
  * `tag-guard` + `docker push` + `retag latest` in the release path.
  */
 export function promoteCommand(spec: PromoteSpec): string {
@@ -704,6 +669,7 @@ export function promoteCommand(spec: PromoteSpec): string {
     opt("version", spec.version),
     flag("latest", spec.latest),
     flag("require-evidence", spec.requireEvidence),
+    opt("source-verdict", spec.sourceVerdict),
     opt("timeout", spec.timeoutSeconds),
   ]);
 }

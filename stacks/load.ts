@@ -9,6 +9,7 @@ import {
   problemsFromIssues,
 } from "./errors";
 import { releaseConfigSchema } from "./rules";
+import { secretsFingerprint } from "./secretsFingerprint";
 import { isEnvironment, ReleaseConfig } from "./schema";
 
 /**
@@ -63,6 +64,8 @@ export interface ReleaseSettings {
    * DIGITALOCEAN_TOKEN), secret: the registry credential of the builds and the registry gates.
    */
   registryToken?: pulumi.Output<string>;
+  /** `secretsFingerprint` of the `deploy.secretEnv` values: changes exactly when one of them does. */
+  secretsFingerprint: string;
 }
 
 /** Where the DigitalOcean provider takes its token from; the registry steps take the same. */
@@ -383,11 +386,15 @@ export function loadReleaseSettings(): ReleaseSettings {
       );
     }
   }
+  const plainSecrets = JSON.parse(secretsJson ?? "{}") as Record<string, unknown>;
+  const wanted: Record<string, string> = {};
+  for (const name of checked.config.deploy.secretEnv) wanted[name] = textOf(plainSecrets[name]);
   return {
     stack,
     config: checked.config,
     secretEnv,
     slackWebhooks,
+    secretsFingerprint: secretsFingerprint(wanted, stack),
     ...(checked.config.deploy.target === "app-platform" && token !== undefined
       ? { registryToken: pulumi.secret(token) }
       : {}),

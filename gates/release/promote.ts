@@ -92,6 +92,7 @@ const gate: Gate = {
     "--version TAG           the release tag (immutable once set)",
     "--latest                also point latest at it",
     "--require-evidence      refuse a digest without a READY release report attached",
+    "--source-verdict V      the source stack's report verdict (promotion): refuse unless READY",
     "--timeout SECONDS       budget for the whole promotion (default 600): else PUSH_TIMEOUT",
   ],
   options: {
@@ -100,6 +101,7 @@ const gate: Gate = {
     version: { type: "string" },
     latest: { type: "boolean" },
     "require-evidence": { type: "boolean" },
+    "source-verdict": { type: "string" },
     timeout: { type: "string" },
   },
   async run(flags, ctx) {
@@ -125,6 +127,20 @@ const gate: Gate = {
         details: [`tags in ${name}: ${describeTags(tags)}`, `registry said: ${source.reason}`],
         figures,
       });
+    }
+    const sourceVerdict = flags["source-verdict"];
+    if (typeof sourceVerdict === "string" && sourceVerdict !== "READY") {
+      return block(
+        "promote",
+        "EVIDENCE_NOT_READY",
+        `the source stack's release report says ${sourceVerdict === "" ? "nothing" : sourceVerdict}: ${name}@${digest} was not released READY there`,
+        {
+          details: [
+            "a promotion takes only what the source stack released and verified (its releaseReport output READY)",
+          ],
+          figures: { ...figures, sourceVerdict },
+        },
+      );
     }
     if (flags["require-evidence"] === true) {
       const refused = await evidenceBlock(client, repository, name, digest, figures);

@@ -5,11 +5,10 @@ import "./harness/hooks";
 import {
   baseDriftCommand,
   buildSpec,
+  digestRef,
   dockerBuildCommand,
-  dockerPushCommands,
   healthGateCommand,
-  localImageRef,
-  pushSpec,
+  pushedDigest,
   smokeGateCommand,
 } from "../../gates/commands";
 import { FASTAPI, ODOO, type AppUnderTest } from "./harness/apps";
@@ -30,7 +29,6 @@ import {
   release,
   repositoryOf,
   rollback,
-  sequence,
   timeline,
   type ContainerState,
   type ReleaseInput,
@@ -43,7 +41,8 @@ import { changedCopy, repoKey, suite } from "./harness/suite";
 
 /**
  * Every way a release must fail, each on the real engine and registry: the right code on the first
- * line and exit 1, at the right step, nothing pushed (the registries' tags and digests unchanged) and
+ * line and exit 1, at the right step, nothing released (no version tag, `latest` unmoved: the
+ * registries' release tags and digests unchanged; a candidate may stay, under its `candidate-` tag) and
  * the release already running still running, untouched and healthy.
  */
 
@@ -68,13 +67,30 @@ async function observe(): Promise<World> {
   };
 }
 
-/** Nothing pushed, nothing redeployed, and what ran before still runs and answers its health check. */
+/** A registry's content without the candidates (`candidate-*` tags): its releases and `latest`. */
+function releases(content: RegistryContent): RegistryContent {
+  const out: RegistryContent = {};
+  for (const [repo, tags] of Object.entries(content)) {
+    const kept = Object.entries(tags).filter(([tag]) => !tag.startsWith("candidate-"));
+    if (kept.length > 0) out[repo] = Object.fromEntries(kept);
+  }
+  return out;
+}
+
+/**
+ * Nothing released, nothing redeployed, and what ran before still runs and answers its health check.
+ * Candidates may have been added (a failed gate leaves its candidate where candidates live).
+ */
 async function assertUntouched(before: World): Promise<void> {
-  assert.deepEqual(await registryContent(OPEN_REGISTRY), before.open, "open registry unchanged");
   assert.deepEqual(
-    await registryContent(AUTH_REGISTRY, AUTH_OK),
-    before.auth,
-    "auth registry unchanged",
+    releases(await registryContent(OPEN_REGISTRY)),
+    releases(before.open),
+    "open registry: no release tag added or moved",
+  );
+  assert.deepEqual(
+    releases(await registryContent(AUTH_REGISTRY, AUTH_OK)),
+    releases(before.auth),
+    "auth registry: no release tag added or moved",
   );
   assert.ok(before.running.length > 0, "a release was running before the failure");
   for (const { app, state } of before.running) {
@@ -95,7 +111,7 @@ async function assertUntouched(before: World): Promise<void> {
   }
 }
 
-/** The run stopped at `step` with `code` as the first line and exit 1; nothing was pushed. */
+/** The run stopped at `step` with `code` as the first line and exit 1; nothing was promoted. */
 function assertBlocked(run: Run, step: StepName, code: string, mentions: RegExp[] = []): void {
   const failed = run.failed;
   assert.ok(failed, `expected ${code} at ${step}, but the release passed: ${timeline(run)}`);
@@ -111,7 +127,8 @@ function assertBlocked(run: Run, step: StepName, code: string, mentions: RegExp[
   );
   for (const pattern of mentions) assert.match(failed.output, pattern);
   console.log(`      ${failed.step}: ${failed.firstLine}`);
-  for (const after of ["push", "push-latest", "deploy"] as const) {
+  for (const after of ["promote", "deploy"] as const) {
+    if (after === step) continue;
     assert.ok(!run.steps.some((s) => s.step === after), `${after} must not run after a failure`);
   }
 }
@@ -193,17 +210,19 @@ describe("a release that must fail, fails closed (real engine and registry)", fu
       const failed = run.failed;
       assert.ok(failed, "a root runtime must not be released");
       assertBlocked(run, failed.step === "lint" ? "lint" : "smoke", "RUNS_AS_ROOT");
-      // Whichever stopped it, the smoke gate must also refuse the exact image on its own.
+      // Whichever stopped it, the smoke gate must also refuse the exact candidate on its own.
+      const repository = repositoryOf(suite.openRegistry, ODOO);
       const build = await sh(
         dockerBuildCommand(
           buildSpec({
-            app: ODOO.name,
             version,
             context: ODOO.context,
             dockerfile: ODOO.dockerfile,
             target: "runtime",
             baseRef: suite.baseRef,
             buildArgs,
+            candidateRepository: repository,
+            cache: false,
           }),
           DOCKER,
         ),
@@ -212,7 +231,7 @@ describe("a release that must fail, fails closed (real engine and registry)", fu
       const smoke = await sh(
         smokeGateCommand({
           reportDir: suite.workDir,
-          image: localImageRef(ODOO.name, version, "runtime"),
+          image: digestRef(repository, pushedDigest(build.stdout) ?? ""),
           nonRoot: true,
         }),
       );
@@ -252,7 +271,7 @@ describe("a release that must fail, fails closed (real engine and registry)", fu
     await assertUntouched(world);
   });
 
-  it("re-pushing an existing version with different content: TAG_IMMUTABLE at the tag guard", async function () {
+  it("releasing an existing version with different content: TAG_IMMUTABLE at the promotion, the release tag and latest untouched", async function () {
     const context = changedCopy(
       ODOO.context,
       "custom_addons/slipway_invoice/models/invoice.py",
@@ -262,7 +281,10 @@ describe("a release that must fail, fails closed (real engine and registry)", fu
     const run = await release(
       odooRelease({ version: "1.0.0", context, dockerfile: `${context}/Dockerfile` }),
     );
-    assertBlocked(run, "tag-guard", "TAG_IMMUTABLE", [/1\.0\.0/]);
+    assertBlocked(run, "promote", "TAG_IMMUTABLE", [/1\.0\.0/]);
+    // The candidate stays, and the promotion's result names it.
+    assert.ok(run.candidateDigest !== undefined);
+    assert.ok(run.failed?.output.includes(run.candidateDigest), "the result names the candidate");
     await assertUntouched(world);
   });
 
@@ -275,45 +297,60 @@ describe("a release that must fail, fails closed (real engine and registry)", fu
       return { SLIPWAY_REGISTRY_AUTH: config, DOCKER_CONFIG: dir };
     }
 
-    it("wrong credentials: REGISTRY_AUTH_FAILURE at the tag guard, and the registry refuses the push itself: nothing pushed", async function () {
+    it("wrong credentials: the registry refuses the candidate push itself, nothing reaches it and no gate runs", async function () {
       const env = credentialsEnv("not-the-password");
       const run = await release(
-        odooRelease({ version: "1.0.0", registry: suite.authRegistry, env, deploy: false }),
+        odooRelease({ version: "5.0.0", registry: suite.authRegistry, env, deploy: false }),
       );
-      assertBlocked(run, "tag-guard", "REGISTRY_AUTH_FAILURE");
-      // Even if the push ran anyway, the registry would refuse it.
-      for (const command of dockerPushCommands(
-        pushSpec({
-          localImage: localImageRef(ODOO.name, "1.0.0", "runtime"),
-          repository: repositoryOf(suite.authRegistry, ODOO),
-          version: "1.0.0",
-          tagLatest: false,
-        }),
-        DOCKER,
-      )) {
-        const result = await sh(command, { env });
-        if (command.includes(" push ")) {
-          assert.notEqual(result.exitCode, 0, "the registry must refuse the push");
-          assert.match(result.output, /unauthorized|authentication required|no basic auth/i);
-        }
+      const failed = run.failed;
+      assert.ok(failed !== undefined && failed.step.startsWith("build-"), timeline(run));
+      assert.match(failed.output, /unauthorized|authentication required|no basic auth/i);
+      for (const gate of ["test", "smoke", "scan", "promote"] as const) {
+        assert.ok(!run.steps.some((s) => s.step === gate), `${gate} must not run`);
       }
       await assertUntouched(world);
-      const content = await registryContent(AUTH_REGISTRY, AUTH_OK);
-      assert.equal(content[repoKey(ODOO)], undefined, "nothing pushed");
+      assert.deepEqual(
+        await registryContent(AUTH_REGISTRY, AUTH_OK),
+        world.auth,
+        "not even a candidate reached the registry",
+      );
+    });
+
+    it("credentials the promotion's registry refuses: REGISTRY_AUTH_FAILURE at the promotion, the candidate stays, nothing released", async function () {
+      const run = await release(
+        odooRelease({
+          version: "5.0.0",
+          registry: suite.authRegistry,
+          env: credentialsEnv(AUTH_PASSWORD),
+          stepEnv: {
+            promote: {
+              SLIPWAY_REGISTRY_AUTH: dockerConfigJson(AUTH_REGISTRY, AUTH_USER, "revoked"),
+            },
+          },
+          deploy: false,
+        }),
+      );
+      assertBlocked(run, "promote", "REGISTRY_AUTH_FAILURE");
+      const tags = (await registryContent(AUTH_REGISTRY, AUTH_OK))[repoKey(ODOO)] ?? {};
+      assert.equal(tags["candidate-5.0.0-runtime"], run.candidateDigest);
+      assert.equal(tags["5.0.0"], undefined);
+      await assertUntouched(world);
     });
 
     it("the right credentials (a DigitalOcean-style Docker config): the same release goes through", async function () {
       const run = await release(
         odooRelease({
-          version: "1.0.0",
+          version: "5.0.0",
           registry: suite.authRegistry,
           env: credentialsEnv(AUTH_PASSWORD),
           deploy: false,
         }),
       );
       assert.equal(run.failed, undefined, run.failed?.output);
-      const content = await registryContent(AUTH_REGISTRY, AUTH_OK);
-      assert.deepEqual(content[repoKey(ODOO)], { "1.0.0": run.digest, latest: run.digest });
+      const tags = (await registryContent(AUTH_REGISTRY, AUTH_OK))[repoKey(ODOO)] ?? {};
+      assert.equal(tags["5.0.0"], run.digest);
+      assert.equal(tags.latest, run.digest);
+      assert.equal(run.digest, run.candidateDigest);
     });
   });
 
@@ -336,7 +373,7 @@ describe("a release that must fail, fails closed (real engine and registry)", fu
     await assertUntouched(world);
   });
 
-  it("the registry down (stopped for real): REGISTRY_UNAVAILABLE for a release and for a rollback; nothing changed once it is back", async function () {
+  it("the registry down (stopped for real): the candidate push fails for a release, REGISTRY_UNAVAILABLE for a rollback; nothing changed once it is back", async function () {
     await sh(`bash ${script("registry.sh")} stop open`);
     let releaseRun: Run;
     let rollbackRun: Run;
@@ -352,7 +389,10 @@ describe("a release that must fail, fails closed (real engine and registry)", fu
       const started = await sh(`bash ${script("registry.sh")} start open`);
       assert.equal(started.exitCode, 0, started.output);
     }
-    assertBlocked(releaseRun, "tag-guard", "REGISTRY_UNAVAILABLE", [/127\.0\.0\.1:5000/]);
+    const failed = releaseRun.failed;
+    assert.ok(failed !== undefined && failed.step.startsWith("build-"), timeline(releaseRun));
+    assert.match(failed.output, /127\.0\.0\.1:5000/);
+    assert.ok(!releaseRun.steps.some((s) => s.step === "promote" || s.step === "deploy"));
     assertBlocked(rollbackRun, "resolve", "REGISTRY_UNAVAILABLE");
     await assertUntouched(world);
   });
@@ -360,10 +400,7 @@ describe("a release that must fail, fails closed (real engine and registry)", fu
   it("the base image's tag moved since it was pinned: BASE_IMAGE_DRIFT, a warning that names the new digest (blocking with --strict)", async function () {
     // A base of this run's own: pinned now, then its tag re-pushed with another image.
     const base = `${suite.openRegistry}/python:3.11-bookworm`;
-    const pinned = await sequence(
-      dockerPushCommands({ source: suite.baseRef, targets: [base] }, DOCKER),
-      {},
-    );
+    const pinned = await sh(`${DOCKER} tag ${suite.baseRef} ${base} && ${DOCKER} push ${base}`);
     assert.equal(pinned.exitCode, 0, pinned.output);
     const pinnedDigest = suite.baseRef.slice(suite.baseRef.indexOf("@") + 1);
     const ref = `${base}@${pinnedDigest}`;
@@ -377,7 +414,7 @@ describe("a release that must fail, fails closed (real engine and registry)", fu
       `printf 'FROM ${suite.baseRef}\\nLABEL org.slipway.e2e=moved\\n' | ${DOCKER} build -t ${next} -`,
     );
     assert.equal(built.exitCode, 0, built.output);
-    const moved = await sequence(dockerPushCommands({ source: next, targets: [base] }, DOCKER), {});
+    const moved = await sh(`${DOCKER} tag ${next} ${base} && ${DOCKER} push ${base}`);
     assert.equal(moved.exitCode, 0, moved.output);
     const now = (await registryContent(OPEN_REGISTRY))[`${suite.namespace}/python`][
       "3.11-bookworm"

@@ -5,18 +5,17 @@ import "./harness/hooks";
 import {
   buildSpec,
   dockerBuildCommand,
-  dockerPushCommands,
   localContainerSpec,
   shellQuote,
 } from "../../gates/commands";
+import { parseVerdictLine } from "../../gates/result";
 import { reportOutputOf } from "../../gates/report/summary";
 import { DOCKER, OPEN_REGISTRY, PROJECT_ROOT } from "./harness/environment";
 import { TRIVY_CLEAN } from "./harness/fixtures";
 import {
-  pushTarget,
+  buildCandidate,
   replaceContainer,
   runGraph,
-  sequence,
   timeline,
   type Run,
   type Step,
@@ -30,9 +29,9 @@ import { suite } from "./harness/suite";
  * The Pulumi program itself, as far as it can go without the engine: `npm run plan` evaluates the
  * `local` stack (Pulumi.local.yaml) under Pulumi's mock runtime and prints every resource it would
  * register. Here the gate commands it registered run VERBATIM; the provider resources (docker-build
- * `Image`, `docker.Tag` + `RegistryImage`, `docker.Container`) run as the builders' docker renderings
- * of the very inputs the plan shows. Only what the engine would fill in at `up` is substituted: the
- * pushed digest, where the mock runtime prints a placeholder. Trivy cannot run here, so the stack's
+ * `Image` with `push: true`, `docker.Container`) run as the builders' docker renderings of the very
+ * inputs the plan shows. Only what the engine would fill in at `up` is substituted: each candidate's
+ * digest, where the mock runtime prints a placeholder. Trivy cannot run here, so the stack's
  * scan of the image is swapped for a real Trivy report file (`scan.report`), as the stack file says.
  */
 
@@ -68,12 +67,16 @@ function createOf(resources: Planned[], suffix: string): string {
 
 const PLACEHOLDER = /sha256:[a-f0-9]{64}/;
 
-/** The report command as registered, with the engine's substitution of the deployed digest. */
-function reportWith(resources: Planned[], digest: string): string {
-  const command = createOf(resources, "report-run");
-  const withDigest = command.replace(/--digest sha256:[a-f0-9]{64}/, `--digest ${digest}`);
-  assert.notEqual(withDigest, command, `the report command names no digest: ${command}`);
-  return withDigest;
+/** The placeholder digest a planned command names after `flag` (`--image REPO@sha256:...`). */
+function placeholderIn(command: string, flag: string): string {
+  const found = new RegExp(`${flag} \\S*?(sha256:[a-f0-9]{64})`).exec(command)?.[1];
+  assert.ok(found, `no ${flag} digest in ${command}`);
+  return found;
+}
+
+/** A planned command with the engine's substitution: each placeholder digest → the real one. */
+function substituted(command: string, digests: Map<string, string>): string {
+  return command.replace(/sha256:[a-f0-9]{64}/g, (d) => digests.get(d) ?? d);
 }
 
 /**
@@ -121,7 +124,7 @@ describe("the local stack's plan (Pulumi.local.yaml), run for real", function ()
     created.push(join(PROJECT_ROOT, relative));
   }
 
-  it("releases: every gate command the program registered passes, the image is pushed, deployed by digest and verified", async function () {
+  it("releases: every gate command the program registered passes on the candidates by digest, the promotion tags the same digest, deployed by digest and verified", async function () {
     const resources = await plan({
       baseImage: suite.baseRef,
       "app.name": appName,
@@ -129,110 +132,111 @@ describe("the local stack's plan (Pulumi.local.yaml), run for real", function ()
       "deploy.localPort": 18369,
     });
     removeAfterwards(`.slipway/releases/${version}`);
-    const run: Run = { steps: [], ms: 0 };
+    const run: Run = { steps: [], ms: 0, passed: [] };
+    // The plan's placeholders for the candidates' digests, as the gates and the promotion name them.
+    const digests = new Map<string, string>();
+    const builderPlaceholder = placeholderIn(createOf(resources, "test-run"), "--image");
+    const runtimePlaceholder = placeholderIn(createOf(resources, "smoke-run"), "--image");
     const verbatim = (name: StepName, suffix: string, after: StepName[]): Step => ({
       name,
       after,
-      run: () => sh(createOf(resources, suffix)),
+      run: () => sh(substituted(createOf(resources, suffix), digests)),
     });
-    const build = (name: StepName, suffix: string): Step => {
+    const build = (name: StepName, suffix: string, placeholder: string): Step => {
       const inputs = find(resources, suffix).inputs as {
         buildArgs: Record<string, string>;
         context: { location: string };
         dockerfile: { location: string };
         target: string;
         tags: string[];
+        push: boolean;
+        buildOnPreview: boolean;
       };
+      assert.equal(inputs.push, true, "the build pushes its candidate");
+      assert.equal(inputs.buildOnPreview, false, "a preview builds nothing");
       const { BASE_IMAGE, ...buildArgs } = inputs.buildArgs;
       const spec = buildSpec({
-        app: appName,
         version,
         context: inputs.context.location,
         dockerfile: inputs.dockerfile.location,
         target: inputs.target,
         baseRef: BASE_IMAGE,
         buildArgs,
+        candidateRepository: `${OPEN_REGISTRY}/${appName}`,
+        cache: false,
       });
-      assert.deepEqual(spec.tags, inputs.tags, "the builders name the image as the plan does");
+      assert.deepEqual(
+        [spec.candidate],
+        inputs.tags,
+        "the builders name the candidate as the plan does",
+      );
       return {
         name,
-        // The builds wait for the preflight only; lint and base drift gate the push.
+        // The builds wait for the preflight only; lint and base drift gate the promotion.
         after: ["preflight"],
-        run: () => sh(dockerBuildCommand(spec, DOCKER)),
+        run: () =>
+          buildCandidate(dockerBuildCommand(spec, DOCKER), {}, (real) => {
+            digests.set(placeholder, real);
+          }),
       };
     };
-    const tag = (suffix: string) =>
-      find(resources, suffix).inputs as { sourceImage: string; targetImage: string };
-    const versionTag = tag("tag-version");
-    const latestTag = tag("tag-latest");
-    const repository = versionTag.targetImage.slice(0, versionTag.targetImage.lastIndexOf(":"));
-    assert.equal(repository, `${OPEN_REGISTRY}/${appName}`);
+    const repository = `${OPEN_REGISTRY}/${appName}`;
 
     await runGraph(
       [
         verbatim("preflight", "checks-preflight", []),
         verbatim("lint", "checks-lint", []),
         verbatim("base", "base-drift", []),
-        build("build-builder", "builder-image"),
-        build("build-runtime", "runtime-image"),
+        build("build-builder", "builder-image", builderPlaceholder),
+        build("build-runtime", "runtime-image", runtimePlaceholder),
         verbatim("test", "test-run", ["build-builder"]),
         verbatim("smoke", "smoke-run", ["build-runtime"]),
         verbatim("scan", "scan-run", ["build-runtime"]),
-        verbatim("tag-guard", "publish-tag-guard", ["lint", "base", "test", "smoke", "scan"]),
         {
-          // RegistryImage: the push, and the digest the engine gets for it (sha256Digest).
-          name: "push",
-          after: ["tag-guard"],
-          run: () =>
-            pushTarget(
-              dockerPushCommands(
-                { source: versionTag.sourceImage, targets: [versionTag.targetImage] },
-                DOCKER,
-              ),
-              {},
-              (pushed) => {
-                digest = pushed;
-              },
-            ),
-        },
-        {
-          name: "push-latest",
-          after: ["push"],
-          run: () =>
-            sequence(
-              dockerPushCommands(
-                { source: latestTag.sourceImage, targets: [latestTag.targetImage] },
-                DOCKER,
-              ),
-              {},
-            ),
+          name: "promote",
+          after: ["preflight", "lint", "base", "test", "smoke", "scan"],
+          run: async () => {
+            const result = await sh(substituted(createOf(resources, "promote-promote"), digests));
+            if (result.exitCode === 0) digest = parseVerdictLine(result.stdout).value ?? "";
+            return result;
+          },
         },
         {
           name: "deploy",
-          after: ["push"],
+          after: ["promote"],
           run: () => deployPlanned(resources, repository, digest),
         },
         verbatim("verify", "verify-health", ["deploy"]),
-        { name: "report", after: ["verify"], run: () => sh(reportWith(resources, digest)) },
+        {
+          name: "report",
+          after: ["verify"],
+          run: () => sh(substituted(createOf(resources, "report-run"), digests)),
+        },
       ],
       run,
     );
     console.log(`      local stack: ${timeline(run)}`);
     assert.equal(run.failed, undefined, run.failed && `${run.failed.step}: ${run.failed.output}`);
-    assert.equal(run.steps.length, 14);
+    assert.equal(run.steps.length, 12);
+    assert.equal(digest, digests.get(runtimePlaceholder), "the promoted digest is the candidate's");
     const content = await registryContent(OPEN_REGISTRY);
-    assert.deepEqual(content[appName], { [version]: digest, latest: digest });
+    assert.deepEqual(content[appName], {
+      [`candidate-${version}-builder`]: digests.get(builderPlaceholder),
+      [`candidate-${version}-runtime`]: digest,
+      [version]: digest,
+      latest: digest,
+    });
     const report = run.steps.find((s) => s.step === "report");
-    assert.equal(reportOutputOf(report?.stdout ?? "", "report.md").verdict, "READY");
+    const summary = parseVerdictLine(report?.stdout ?? "").value ?? "";
+    assert.equal(reportOutputOf(summary, "report.md").verdict, "READY");
   });
 
   it("rolls back with release.pin: the program's resolve command finds the pinned digest, latest is re-pointed to it, the release redeployed and verified", async function () {
     assert.ok(digest, "needs the release above");
     const repository = `${OPEN_REGISTRY}/${appName}`;
     // Move latest away first (to another image), so the rollback has something to undo.
-    const moved = await sequence(
-      dockerPushCommands({ source: suite.baseRef, targets: [`${repository}:latest`] }, DOCKER),
-      {},
+    const moved = await sh(
+      `${DOCKER} tag ${suite.baseRef} ${repository}:latest && ${DOCKER} push ${repository}:latest`,
     );
     assert.equal(moved.exitCode, 0, moved.output);
     assert.notEqual((await registryContent(OPEN_REGISTRY))[appName].latest, digest);
@@ -251,20 +255,21 @@ describe("the local stack's plan (Pulumi.local.yaml), run for real", function ()
     removeAfterwards(`.slipway/rollbacks/${version}`);
     const resolved = await sh(createOf(resources, "rollback-resolve"));
     assert.equal(resolved.exitCode, 0, resolved.output);
-    assert.equal(resolved.stdout.trim(), digest);
+    assert.equal(parseVerdictLine(resolved.stdout).value, digest);
     // The retag command as registered, with the engine's substitution of the resolved digest.
     const retagged = await sh(createOf(resources, "rollback-retag").replace(PLACEHOLDER, digest));
     assert.equal(retagged.exitCode, 0, retagged.output);
-    assert.deepEqual((await registryContent(OPEN_REGISTRY))[appName], {
-      [version]: digest,
-      latest: digest,
-    });
+    const tags = (await registryContent(OPEN_REGISTRY))[appName] ?? {};
+    assert.equal(tags[version], digest);
+    assert.equal(tags.latest, digest);
     const deployed = await deployPlanned(resources, repository, digest);
     assert.equal(deployed.exitCode, 0, deployed.output);
     const verify = await sh(createOf(resources, "verify-health"));
     assert.equal(verify.exitCode, 0, verify.output);
-    const report = await sh(reportWith(resources, digest));
+    const planned = createOf(resources, "report-run");
+    const report = await sh(planned.replace(/sha256:[a-f0-9]{64}/g, digest));
     assert.equal(report.exitCode, 0, report.output);
-    assert.equal(reportOutputOf(report.stdout, "report.md").verdict, "READY");
+    const summary = parseVerdictLine(report.stdout).value ?? "";
+    assert.equal(reportOutputOf(summary, "report.md").verdict, "READY");
   });
 });

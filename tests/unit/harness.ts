@@ -201,6 +201,9 @@ interface ProviderContext {
   preview: boolean;
   /** Other stacks' outputs, by fully qualified name (`organization/project/stack`). */
   stacks: Record<string, Record<string, unknown>>;
+  /** This stack's fully qualified name, and the outputs its previous `up` left. */
+  self: string;
+  previous: Record<string, unknown>;
   /** Stands for the build context's files: a new value is a changed file (docker-build `contextHash`). */
   contextVersion: string;
   /** What the real providers would have done outside the program (builds, pushes, runs, deploys). */
@@ -293,7 +296,7 @@ export function encryptSecretEnvs(spec: unknown): unknown {
  */
 function stackReference(inputs: Record<string, unknown>, ctx: ProviderContext) {
   const stack = strings(inputs.name);
-  const outputs = ctx.stacks[stack];
+  const outputs = stack === ctx.self ? ctx.previous : ctx.stacks[stack];
   if (outputs === undefined) throw new Error(`unknown stack "${stack}"`);
   return { name: stack, outputs, secretOutputNames: [] };
 }
@@ -373,6 +376,8 @@ export interface MockRunOptions {
   preview?: boolean;
   /** Other stacks' outputs for StackReferences, by name (`organization/slipway/dev`). Default none. */
   stacks?: Record<string, Record<string, unknown>>;
+  /** The outputs this stack's previous `up` exported (its StackReference to itself). Default none. */
+  previous?: Record<string, unknown>;
   /** Stands for the build context's content: change it to model a changed file. Default `v1`. */
   contextVersion?: string;
 }
@@ -505,6 +510,8 @@ export async function runUnderMocks<T>(
     commandStdout: options.commandStdout ?? defaultStdout,
     preview: options.preview ?? false,
     stacks: options.stacks ?? {},
+    self: `${ORGANIZATION}/${PROJECT}/${options.stack}`,
+    previous: options.previous ?? {},
     contextVersion: options.contextVersion ?? "v1",
     effects: run.effects,
   };
