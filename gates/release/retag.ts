@@ -3,6 +3,7 @@ import { isDigest, isTag } from "../imageRef";
 import { openRepository, requiredFlag } from "../registry/open";
 import { describeTags } from "../registry/tags";
 import { block, GateError, pass, UsageError } from "../result";
+import { pushBudgetMs } from "./timeout";
 
 /**
  * `retag`: point a tag (`latest`) at a manifest that is already in the registry, without pulling:
@@ -16,11 +17,13 @@ const gate: Gate = {
     "--repository HOST/REPO  registry repository, e.g. registry.digitalocean.com/acme/odoo",
     "--digest sha256:...     the manifest to point at (must exist in the repository)",
     "--tag TAG               the tag to (re)point, e.g. latest",
+    "--timeout SECONDS       budget for the whole retag (default 600): else PUSH_TIMEOUT",
   ],
   options: {
     repository: { type: "string" },
     digest: { type: "string" },
     tag: { type: "string" },
+    timeout: { type: "string" },
   },
   async run(flags, ctx) {
     const { client, repository, name } = openRepository(requiredFlag(flags, "repository"), ctx.env);
@@ -28,6 +31,7 @@ const gate: Gate = {
     if (!isDigest(digest)) throw new UsageError(`--digest ${digest}: expected sha256:<64 hex>`);
     const tag = requiredFlag(flags, "tag");
     if (!isTag(tag) || isDigest(tag)) throw new UsageError(`--tag ${tag}: not a valid tag`);
+    client.limitTo(pushBudgetMs(flags));
 
     const before = await client.headManifest(repository, tag);
     const previous = before.found ? before.digest : "(absent)";

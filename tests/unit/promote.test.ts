@@ -146,3 +146,34 @@ describe("promote gate", () => {
     assert.match(run.stderr, /--timeout soon: expected a positive number of seconds/);
   });
 });
+
+describe("retag --timeout", () => {
+  let registry: FakeRegistry;
+  beforeEach(async () => {
+    registry = await new FakeRegistry().start();
+  });
+  afterEach(() => registry.stop());
+
+  it("ends with PUSH_TIMEOUT within the budget when the registry stalls the PUT, latest unmoved", async () => {
+    const old = registry.addImage("app", "old", ["latest"]);
+    const target = registry.addImage("app", "new", ["v2"]);
+    registry.stallWrites = true;
+    const run = await runCli([
+      "retag",
+      "--repository",
+      `${registry.host}/app`,
+      "--digest",
+      target.digest,
+      "--tag",
+      "latest",
+      "--timeout",
+      "0.5",
+    ]);
+    assert.equal(run.code, 1);
+    assert.match(
+      run.stdout,
+      /^PUSH_TIMEOUT: writing the manifest app:latest: .* stalled, no answer within the operation's budget of 0\.5 s/,
+    );
+    assert.equal(registry.tagged("app", "latest"), old.digest);
+  });
+});
