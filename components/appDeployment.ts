@@ -123,9 +123,7 @@ export class AppDeployment extends pulumi.ComponentResource {
         { spec: appPlatformSpec(specInput) },
         {
           parent: this,
-          ...(args.secretsUnchanged === true
-            ? { ignoreChanges: secretValuePaths(specInput) }
-            : {}),
+          ...(args.secretsUnchanged === true ? { ignoreChanges: secretValuePaths(specInput) } : {}),
         },
       );
       this.url = this.app.liveUrl.apply((url) => url.replace(/\/+$/, ""));

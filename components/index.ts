@@ -6,6 +6,7 @@ export * from "./builderImage";
 export * from "./checks";
 export * from "./dockerBuild";
 export * from "./gateCommand";
+export * from "./evidence";
 export * from "./fingerprint";
 export * from "./previousOutputs";
 export * from "./promotion";

@@ -6,6 +6,7 @@ import { appName } from "./appSpec";
 import { BaseImage } from "./baseImage";
 import { BuilderImage } from "./builderImage";
 import { PreflightChecks } from "./checks";
+import { ReleaseEvidence } from "./evidence";
 import { fileFingerprint } from "./fingerprint";
 import { Promotion } from "./promotion";
 import { Registry } from "./registry";
@@ -17,6 +18,7 @@ import { ScanGate } from "./scanGate";
 import { SmokeGate } from "./smokeGate";
 import { TestGate } from "./testGate";
 import { Verification } from "./verification";
+import { verdictOf } from "./gateCommand";
 
 /** Arguments of {@link ReleasePipeline}: the validated settings of one stack (`loadReleaseSettings()`). */
 export interface ReleasePipelineArgs {
@@ -96,6 +98,8 @@ export class ReleasePipeline extends pulumi.ComponentResource {
   public readonly deployment: AppDeployment;
   public readonly verification: Verification;
   public readonly report: ReleaseReport;
+  /** The evidence bound to the released digest (release and promotion mode). */
+  public readonly evidence?: ReleaseEvidence;
   /** `HOST/REPO` of the app's releases. */
   public readonly repository: pulumi.Output<string>;
   /** The digest judged by the gates (release: the runtime candidate; promotion: the source's). */
@@ -299,6 +303,7 @@ export class ReleasePipeline extends pulumi.ComponentResource {
           repository: this.repository,
           pin: pin ?? "",
           repointLatest: c.release.repointLatest,
+          overrideReason: c.release.rollbackReason,
           dockerConfigJson: auth,
         },
         child,
@@ -392,6 +397,22 @@ export class ReleasePipeline extends pulumi.ComponentResource {
       },
       child,
     );
+
+    if (this.mode !== "rollback") {
+      this.evidence = new ReleaseEvidence(
+        `${name}-evidence`,
+        {
+          projectDir: dir,
+          reportDir,
+          repository: this.repository,
+          digest,
+          gates: [...Object.keys(gates), "promote", "health"],
+          reported: verdictOf(this.report.run),
+          dockerConfigJson: auth,
+        },
+        child,
+      );
+    }
 
     this.registerOutputs({
       mode: this.mode,

@@ -15,6 +15,12 @@ export interface RollbackTargetArgs {
   pin: string;
   /** Move `latest` to the pinned digest (config `release.repointLatest`). Default true. */
   repointLatest?: boolean;
+  /**
+   * Why this rollback may go to a digest whose evidence is missing or NOT READY (config
+   * `release.rollbackReason`: an emergency). Recorded in the resolve result and so in the report.
+   * Default: such a digest is refused (EVIDENCE_MISSING, EVIDENCE_NOT_READY) before anything changes.
+   */
+  overrideReason?: string;
   /** Docker config.json with write credentials (secret), for the registry API. Default: none. */
   dockerConfigJson?: pulumi.Input<string>;
 }
@@ -44,11 +50,15 @@ export class RollbackTarget extends pulumi.ComponentResource {
       `${name}-resolve`,
       {
         dir: args.projectDir,
-        create: pulumi
-          .output(args.repository)
-          .apply((repository) =>
-            resolvePinCommand({ reportDir: args.reportDir, repository, ref: args.pin }),
-          ),
+        create: pulumi.output(args.repository).apply((repository) =>
+          resolvePinCommand({
+            reportDir: args.reportDir,
+            repository,
+            ref: args.pin,
+            requireEvidence: true,
+            overrideReason: args.overrideReason,
+          }),
+        ),
         environment,
       },
       this,

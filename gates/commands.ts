@@ -307,6 +307,10 @@ export interface ResolvePinSpec extends GateSpecBase {
   repository: string;
   /** The rollback pin: a tag or `sha256:...`. */
   ref: string;
+  /** Refuse a digest whose evidence is missing or NOT READY, unless `overrideReason` says why. */
+  requireEvidence?: boolean;
+  /** Why a rollback goes to such a digest anyway (config `release.rollbackReason`): recorded. */
+  overrideReason?: string;
 }
 
 /**
@@ -317,6 +321,8 @@ export function resolvePinCommand(spec: ResolvePinSpec): string {
   return gateCommand("resolve", spec.reportDir, [
     opt("repository", spec.repository),
     opt("ref", spec.ref),
+    flag("require-evidence", spec.requireEvidence),
+    opt("override-reason", spec.overrideReason),
   ]);
 }
 
@@ -709,6 +715,11 @@ export interface EvidenceAttachSpec extends GateSpecBase {
    * project root; a kind with several files (the report's JSON and Markdown) is one artifact.
    */
   files: Readonly<Partial<Record<string, readonly string[]>>>;
+  /**
+   * Files attached when present (`--file-if-exists`): results of gates that ran on this machine (a
+   * resumed `up` on a fresh runner has only its own). Same shape as `files`.
+   */
+  filesIfExist?: Readonly<Partial<Record<string, readonly string[]>>>;
   timeoutSeconds?: number;
 }
 
@@ -718,17 +729,20 @@ export interface EvidenceAttachSpec extends GateSpecBase {
  * `<reportDir>/evidence.json`; kinds in key order, so the same spec renders the same command.
  */
 export function evidenceAttachCommand(spec: EvidenceAttachSpec): string {
-  const files = Object.keys(spec.files)
-    .sort()
-    .flatMap((kind) => (spec.files[kind] ?? []).map((path) => `${kind}=${path}`));
+  const pairsOf = (files: Readonly<Partial<Record<string, readonly string[]>>>) =>
+    Object.keys(files)
+      .sort()
+      .flatMap((kind) => (files[kind] ?? []).map((path) => `${kind}=${path}`));
   return shellJoin([
     GATE_BIN,
     "evidence",
     "attach",
     ...opt("repository", spec.repository),
     ...opt("digest", spec.digest),
-    ...many("file", files),
+    ...many("file", pairsOf(spec.files)),
+    ...many("file-if-exists", pairsOf(spec.filesIfExist ?? {})),
     ...opt("timeout", spec.timeoutSeconds),
+    "--print-verdict",
     "--json",
     reportFile(spec.reportDir, "evidence"),
   ]);

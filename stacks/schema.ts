@@ -185,6 +185,12 @@ export const releaseSchema = z.strictObject({
       message: "expected a stack name like dev, or <organization>/<project>/<stack>",
     })
     .optional(),
+  /**
+   * Rollback mode: why the pin may be a digest whose evidence is missing or NOT READY (an emergency
+   * rollback to a release made before evidence existed, or one that was never verified). Recorded in
+   * the report. Default: such a pin is refused before anything changes.
+   */
+  rollbackReason: z.string().min(10, { message: "say why, in a sentence" }).optional(),
   /** prod's explicit switch to build from source instead of promoting (rule `prod-promotes`). */
   buildFromSource: z.boolean().default(false),
   /**

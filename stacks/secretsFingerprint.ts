@@ -7,7 +7,10 @@ import { scryptSync } from "node:crypto";
  * exported, to decide whether the App's SECRET values may be left as App Platform stored them (see
  * `AppDeploymentArgs.secretsUnchanged`). No Pulumi import: tested directly.
  */
-export function secretsFingerprint(values: Readonly<Record<string, string>>, stack: string): string {
+export function secretsFingerprint(
+  values: Readonly<Record<string, string>>,
+  stack: string,
+): string {
   const pairs = Object.keys(values)
     .sort()
     .map((name) => [name, values[name]]);

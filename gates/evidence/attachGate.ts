@@ -19,24 +19,34 @@ const gate: Gate = {
   usage: [
     ...TARGET_USAGE,
     "--file KIND=PATH        a file to attach (repeat; a kind given twice is one artifact of both)",
+    "--file-if-exists KIND=PATH  the same, skipped (and said) when the file is absent: what a gate",
+    "                        writes only when it ran on this machine",
     "                        KIND: sbom, trivy, gates, tests, coverage, report",
     "--timeout SECONDS       budget for all the uploads (default 600): else PUSH_TIMEOUT",
   ],
   options: {
     ...TARGET_OPTIONS,
     file: { type: "string", multiple: true },
+    "file-if-exists": { type: "string", multiple: true },
     timeout: { type: "string" },
   },
   async run(flags, ctx) {
     const target = evidenceTarget(flags, ctx.env);
     const { client, repository, name, digest } = target;
-    const files = parseEvidenceFiles(Array.isArray(flags.file) ? flags.file : []);
+    const required = Array.isArray(flags.file) ? flags.file : [];
+    const optional = Array.isArray(flags["file-if-exists"]) ? flags["file-if-exists"] : [];
+    const files = parseEvidenceFiles([...required, ...optional]);
     const byKind = new Map<EvidenceKind, EvidenceContent[]>();
-    for (const file of files) {
+    const skipped: string[] = [];
+    for (const [index, file] of files.entries()) {
       let bytes: Buffer;
       try {
         bytes = readFileSync(file.path);
       } catch (err) {
+        if (index >= required.length && (err as NodeJS.ErrnoException).code === "ENOENT") {
+          skipped.push(`${file.kind}=${file.path}`);
+          continue;
+        }
         throw new UsageError(`--file ${file.kind}=${file.path}: ${(err as Error).message}`);
       }
       const content = { title: file.title, mediaType: layerMediaType(file.kind, file.path), bytes };
@@ -70,9 +80,10 @@ const gate: Gate = {
       "evidence attach",
       `${attached.map((a) => a.kind).join(", ")} attached to ${name}@${digest} (via ${via})`,
       {
-        details: attached.map(
-          (a) => `${a.kind}: ${a.digest} (${formatSize(a.size)}, via ${a.via})`,
-        ),
+        details: [
+          ...attached.map((a) => `${a.kind}: ${a.digest} (${formatSize(a.size)}, via ${a.via})`),
+          ...skipped.map((f) => `not on this machine, not attached: ${f}`),
+        ],
         findings: attached.map((a) => ({ ...a })),
         figures: {
           repository: name,

@@ -105,6 +105,16 @@ async function forgetImages(repository: string): Promise<void> {
   assert.equal(left.stdout.trim(), "", `the engine still holds images of ${repository}`);
 }
 
+const AUTH_OK = { user: AUTH_USER, password: AUTH_PASSWORD };
+
+/** The gates read SLIPWAY_REGISTRY_AUTH; the docker CLI reads DOCKER_CONFIG/config.json. */
+function credentialsEnv(password: string): Record<string, string> {
+  const dir = mkdtempSync(join(suite.workDir, "docker-config-"));
+  const config = dockerConfigJson(AUTH_REGISTRY, AUTH_USER, password);
+  writeFileSync(join(dir, "config.json"), config);
+  return { SLIPWAY_REGISTRY_AUTH: config, DOCKER_CONFIG: dir };
+}
+
 async function skopeoDigest(ref: string): Promise<string> {
   const result = await sh(
     `skopeo inspect --tls-verify=false --format '{{.Digest}}' docker://${ref}`,

@@ -5,6 +5,8 @@ import {
   digestRef,
   dockerBuildCommand,
   dockerRunCommand,
+  evidenceAttachCommand,
+  trivyReportFile,
   healthGateCommand,
   lintCommand,
   localContainerSpec,
@@ -58,6 +60,7 @@ export type StepName =
   | "deploy"
   | "verify"
   | "report"
+  | "evidence"
   | "resolve"
   | "retag";
 
@@ -267,7 +270,32 @@ function deploySteps(
   env: Record<string, string>,
   after: StepName,
   release: Omit<ReportSpec["release"], "digest" | "deployedDigest" | "candidateDigest">,
+  evidenceOf?: string[],
 ): Step[] {
+  const evidence: Step[] =
+    evidenceOf === undefined
+      ? []
+      : [
+          {
+            name: "evidence",
+            after: ["report"],
+            run: () =>
+              sh(
+                evidenceAttachCommand({
+                  reportDir,
+                  repository,
+                  digest: run.digest ?? "",
+                  files: { report: [`${reportDir}/report.json`, `${reportDir}/report.md`] },
+                  filesIfExist: {
+                    gates: evidenceOf.map((gate) => `${reportDir}/${gate}.json`),
+                    trivy: [trivyReportFile(reportDir)],
+                    sbom: [`${reportDir}/sbom.cdx.json`],
+                  },
+                }),
+                { env },
+              ),
+          },
+        ];
   return [
     {
       name: "deploy",
@@ -316,8 +344,22 @@ function deploySteps(
           { env },
         ),
     },
+    ...evidence,
   ];
 }
+
+/** The gates whose results a release attaches as evidence (ReleaseEvidence's `gates`). */
+const RELEASE_EVIDENCE = [
+  "preflight",
+  "lint",
+  "base",
+  "test",
+  "smoke",
+  "scan",
+  "promote",
+  "health",
+];
+const PROMOTION_EVIDENCE = ["scan", "promote", "health"];
 
 /** Where a run starts: empty, or the state an earlier part-way run left. */
 function startFrom(resume: Run | undefined): Run {
@@ -430,13 +472,22 @@ export async function release(input: ReleaseInput): Promise<Run> {
     },
     ...(input.deploy === false
       ? []
-      : deploySteps(app, repository, reportDir, run, env, "promote", {
-          version,
-          mode: "release",
-          stack: E2E_STACK,
-          image: `${repository}:${version}`,
-          baseImage: input.baseRef,
-        })),
+      : deploySteps(
+          app,
+          repository,
+          reportDir,
+          run,
+          env,
+          "promote",
+          {
+            version,
+            mode: "release",
+            stack: E2E_STACK,
+            image: `${repository}:${version}`,
+            baseImage: input.baseRef,
+          },
+          RELEASE_EVIDENCE,
+        )),
   ];
   return runGraph(steps, run);
 }
@@ -487,19 +538,29 @@ export async function promotion(input: PromotionInput): Promise<Run> {
               digest: input.sourceDigest,
               version,
               latest: true,
+              requireEvidence: true,
               sourceVerdict: input.sourceVerdict,
             }),
             env,
             (digest) => (run.digest = digest),
           ),
       },
-      ...deploySteps(app, repository, reportDir, run, env, "promote", {
-        version,
-        mode: "promotion",
-        stack: "e2e-prod",
-        image: `${repository}:${version}`,
-        promotedFrom: "e2e",
-      }),
+      ...deploySteps(
+        app,
+        repository,
+        reportDir,
+        run,
+        env,
+        "promote",
+        {
+          version,
+          mode: "promotion",
+          stack: "e2e-prod",
+          image: `${repository}:${version}`,
+          promotedFrom: "e2e",
+        },
+        PROMOTION_EVIDENCE,
+      ),
     ],
     run,
   );
@@ -511,6 +572,8 @@ export interface RollbackInput {
   registry: string;
   /** `release.pin`: a tag or a digest already in the registry. */
   pin: string;
+  /** `release.rollbackReason`: a pin whose evidence is missing or NOT READY is refused without it. */
+  overrideReason?: string;
   reportRoot: string;
   env?: Record<string, string>;
 }
@@ -533,7 +596,13 @@ export async function rollback(input: RollbackInput): Promise<Run> {
         after: [],
         run: () =>
           valueGate(
-            resolvePinCommand({ reportDir, repository, ref: pin }),
+            resolvePinCommand({
+              reportDir,
+              repository,
+              ref: pin,
+              requireEvidence: true,
+              overrideReason: input.overrideReason,
+            }),
             env,
             (digest) => (run.digest = digest),
           ),
