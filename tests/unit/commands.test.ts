@@ -6,17 +6,20 @@ import { join } from "node:path";
 import {
   baseDriftCommand,
   buildSpec,
+  cacheRef,
+  CANDIDATE_PREFIX,
+  candidateTag,
+  digestRef,
   dockerBuildCommand,
-  dockerPushCommands,
   dockerRunCommand,
   GATE_BIN,
   healthGateCommand,
   healthProbe,
   lintCommand,
   localContainerSpec,
-  localImageRef,
   preflightCommand,
-  pushSpec,
+  promoteCommand,
+  pushedDigest,
   releaseReportDir,
   reportCommand,
   resolvePinCommand,
@@ -30,6 +33,7 @@ import {
   testGateCommand,
   trivyReportFile,
 } from "../../gates/commands";
+import { parseVerdictLine } from "../../gates/result";
 import { runGateCli } from "./helpers/cli";
 
 const DIGEST = "sha256:9e25f400253a5fa3191813d6a67eb801ca1e6f012b3bd2588fa6920b59e3eba6";
@@ -103,11 +107,11 @@ describe("gate command builders", () => {
   it("builds the preflight command with its report file", () => {
     assert.equal(
       preflightCommand({ reportDir: REPORT }),
-      `${GATE_BIN} preflight --json ${REPORT}/preflight.json`,
+      `${GATE_BIN} preflight --print-verdict --json ${REPORT}/preflight.json`,
     );
     assert.equal(
       preflightCommand({ reportDir: REPORT, minFree: "10GB", path: "/var/lib/docker" }),
-      `${GATE_BIN} preflight --min-free 10GB --path /var/lib/docker --json ${REPORT}/preflight.json`,
+      `${GATE_BIN} preflight --min-free 10GB --path /var/lib/docker --print-verdict --json ${REPORT}/preflight.json`,
     );
   });
 
@@ -122,7 +126,7 @@ describe("gate command builders", () => {
       }),
       `${GATE_BIN} lint --dockerfile examples/odoo/Dockerfile --require-digest --target builder ` +
         `--target runtime --build-arg BASE_IMAGE=python:3.11-slim-bullseye@${DIGEST} ` +
-        `--build-arg ODOO_VERSION=16.0 --json ${REPORT}/lint.json`,
+        `--build-arg ODOO_VERSION=16.0 --print-verdict --json ${REPORT}/lint.json`,
     );
   });
 
@@ -134,18 +138,21 @@ describe("gate command builders", () => {
       targets: [],
       buildArgs: {},
     });
-    assert.equal(cmd, `${GATE_BIN} lint --dockerfile Dockerfile --json ${REPORT}/lint.json`);
+    assert.equal(
+      cmd,
+      `${GATE_BIN} lint --dockerfile Dockerfile --print-verdict --json ${REPORT}/lint.json`,
+    );
   });
 
   it("builds the base drift command, strict only when asked", () => {
     const ref = `python:3.11-slim-bullseye@${DIGEST}`;
     assert.equal(
       baseDriftCommand({ reportDir: REPORT, ref }),
-      `${GATE_BIN} base --ref ${ref} --json ${REPORT}/base.json`,
+      `${GATE_BIN} base --ref ${ref} --print-verdict --json ${REPORT}/base.json`,
     );
     assert.equal(
       baseDriftCommand({ reportDir: REPORT, ref, current: DIGEST, strict: true }),
-      `${GATE_BIN} base --ref ${ref} --current ${DIGEST} --strict --json ${REPORT}/base.json`,
+      `${GATE_BIN} base --ref ${ref} --current ${DIGEST} --strict --print-verdict --json ${REPORT}/base.json`,
     );
   });
 
@@ -164,7 +171,7 @@ describe("gate command builders", () => {
       `${GATE_BIN} test --image slipway/odoo:v1.4.2-builder ` +
         `--cmd 'pytest custom_addons/ --cov=custom_addons -k '\\''not slow'\\''' --coverage-min 75 ` +
         `--env POSTGRES_HOST=db --env POSTGRES_USER=odoo --network slipway-test --timeout 600 ` +
-        `--json ${REPORT}/test.json`,
+        `--print-verdict --json ${REPORT}/test.json`,
     );
     assert.deepEqual(argvOf(cmd).slice(4, 6), [
       "--cmd",
@@ -186,6 +193,7 @@ describe("gate command builders", () => {
         nasty,
         "--env",
         `X=${nasty}`,
+        "--print-verdict",
         "--json",
         `${REPORT}/test.json`,
       ]);
@@ -209,13 +217,13 @@ describe("gate command builders", () => {
       `${GATE_BIN} smoke --image slipway/odoo:v1.4.2-runtime --max-size 2GB ` +
         `--version-cmd 'odoo --version' --expect-version 'Odoo Server 16.0' --path /mnt/extra-addons ` +
         `--import odoo --import opentelemetry.exporter --non-root --boot --port 8069 ` +
-        `--health-path /web/health --boot-timeout 60 --json ${REPORT}/smoke.json`,
+        `--health-path /web/health --boot-timeout 60 --print-verdict --json ${REPORT}/smoke.json`,
     );
   });
 
   it("leaves the boot flags out when the smoke gate does not boot", () => {
     const cmd = smokeGateCommand({ reportDir: REPORT, image: "img", nonRoot: false });
-    assert.equal(cmd, `${GATE_BIN} smoke --image img --json ${REPORT}/smoke.json`);
+    assert.equal(cmd, `${GATE_BIN} smoke --image img --print-verdict --json ${REPORT}/smoke.json`);
   });
 
   it("scans an image or judges a report, with the policy flags", () => {
@@ -231,11 +239,11 @@ describe("gate command builders", () => {
       }),
       `${GATE_BIN} scan --image slipway/odoo:v1.4.2-runtime --trivy-image aquasec/trivy@${DIGEST} ` +
         `--severity HIGH,CRITICAL --ignore-unfixed --allowlist .trivyignore.yaml --require-statement ` +
-        `--json ${REPORT}/scan.json`,
+        `--print-verdict --json ${REPORT}/scan.json`,
     );
     assert.equal(
       scanGateCommand({ reportDir: REPORT, report: "reports/trivy.json", severity: ["CRITICAL"] }),
-      `${GATE_BIN} scan --report reports/trivy.json --severity CRITICAL --json ${REPORT}/scan.json`,
+      `${GATE_BIN} scan --report reports/trivy.json --severity CRITICAL --print-verdict --json ${REPORT}/scan.json`,
     );
   });
 
@@ -253,12 +261,12 @@ describe("gate command builders", () => {
       }),
       `${GATE_BIN} scan --image slipway/odoo:v1.4.3-runtime --severity HIGH,CRITICAL ` +
         `--keep-report ${REPORT}/trivy.json --base-image ${base} ` +
-        `--baseline .slipway/releases/v1.4.2/trivy.json --json ${REPORT}/scan.json`,
+        `--baseline .slipway/releases/v1.4.2/trivy.json --print-verdict --json ${REPORT}/scan.json`,
     );
     // A report file is judged as it is: no Trivy run, nothing to keep (the type refuses keepReport).
     assert.equal(
       scanGateCommand({ reportDir: REPORT, report: "r.json", baseImage: base }),
-      `${GATE_BIN} scan --report r.json --base-image ${base} --json ${REPORT}/scan.json`,
+      `${GATE_BIN} scan --report r.json --base-image ${base} --print-verdict --json ${REPORT}/scan.json`,
     );
     // @ts-expect-error keepReport applies to an image scan only
     scanGateCommand({ reportDir: REPORT, report: "r.json", keepReport: "k.json" });
@@ -278,12 +286,44 @@ describe("gate command builders", () => {
     const gate = (await import("../../gates/scan/gate")).default;
     const values: Record<string, unknown> = parseArgs({
       args: argv.slice(2),
-      options: { ...gate.options, json: { type: "string" } },
+      options: { ...gate.options, json: { type: "string" }, "print-verdict": { type: "boolean" } },
       strict: true,
     }).values;
     assert.equal(values["keep-report"], `${REPORT}/trivy.json`);
     assert.equal(values["base-image"], `python:3.11-slim-bullseye@${DIGEST}`);
     assert.equal(values.baseline, ".slipway/releases/v1.4.2/trivy.json");
+    assert.equal(values["print-verdict"], true);
+  });
+
+  it("ends every gate command with --print-verdict --json <dir>/<gate>.json: the pipeline reads the verdict line", () => {
+    const repository = "registry.digitalocean.com/acme/odoo";
+    const commands: [string, string][] = [
+      ["preflight", preflightCommand({ reportDir: REPORT })],
+      [
+        "lint",
+        lintCommand({
+          reportDir: REPORT,
+          dockerfile: "Dockerfile",
+          requireDigest: false,
+          targets: [],
+          buildArgs: {},
+        }),
+      ],
+      ["base", baseDriftCommand({ reportDir: REPORT, ref: "python:3.11" })],
+      ["test", testGateCommand({ reportDir: REPORT, image: "img", command: "pytest" })],
+      ["smoke", smokeGateCommand({ reportDir: REPORT, image: "img" })],
+      ["scan", scanGateCommand({ reportDir: REPORT, report: "r.json" })],
+      ["promote", promoteCommand({ reportDir: REPORT, repository, digest: DIGEST, version: "v1" })],
+      ["resolve", resolvePinCommand({ reportDir: REPORT, repository, ref: "v1" })],
+      ["retag", retagCommand({ reportDir: REPORT, repository, digest: DIGEST })],
+      ["health", healthGateCommand({ reportDir: REPORT, url: "http://127.0.0.1/" })],
+    ];
+    for (const [gate, command] of commands) {
+      assert.ok(
+        command.endsWith(` --print-verdict --json ${REPORT}/${gate}.json`),
+        `${gate}: ${command}`,
+      );
+    }
   });
 
   it("builds the registry commands: tag-guard, resolve, retag", () => {
@@ -296,17 +336,56 @@ describe("gate command builders", () => {
         image: "slipway/odoo:v1.4.2-runtime",
       }),
       `${GATE_BIN} tag-guard --repository ${repository} --tag v1.4.2 ` +
-        `--image slipway/odoo:v1.4.2-runtime --json ${REPORT}/tag-guard.json`,
+        `--image slipway/odoo:v1.4.2-runtime --print-verdict --json ${REPORT}/tag-guard.json`,
     );
     const rollback = rollbackReportDir("v1.4.1");
     assert.equal(
       resolvePinCommand({ reportDir: rollback, repository, ref: "v1.4.1" }),
-      `${GATE_BIN} resolve --repository ${repository} --ref v1.4.1 --json ${rollback}/resolve.json`,
+      `${GATE_BIN} resolve --repository ${repository} --ref v1.4.1 --print-verdict --json ${rollback}/resolve.json`,
     );
     assert.equal(
       retagCommand({ reportDir: rollback, repository, digest: DIGEST }),
       `${GATE_BIN} retag --repository ${repository} --digest ${DIGEST} --tag latest ` +
-        `--json ${rollback}/retag.json`,
+        `--print-verdict --json ${rollback}/retag.json`,
+    );
+  });
+
+  it("builds the promote command: the gated digest under the version, then latest", () => {
+    const repository = "registry.digitalocean.com/acme/odoo";
+    assert.equal(
+      promoteCommand({
+        reportDir: REPORT,
+        repository,
+        digest: DIGEST,
+        version: "v1.4.2",
+        latest: true,
+      }),
+      `${GATE_BIN} promote --repository ${repository} --digest ${DIGEST} --version v1.4.2 ` +
+        `--latest --print-verdict --json ${REPORT}/promote.json`,
+    );
+    assert.equal(
+      promoteCommand({ reportDir: REPORT, repository, digest: DIGEST, version: "v1.4.2" }),
+      `${GATE_BIN} promote --repository ${repository} --digest ${DIGEST} --version v1.4.2 ` +
+        `--print-verdict --json ${REPORT}/promote.json`,
+    );
+  });
+
+  it("builds the promotion of another stack's release: evidence required, its report's verdict", () => {
+    const repository = "registry.digitalocean.com/acme/odoo";
+    assert.equal(
+      promoteCommand({
+        reportDir: REPORT,
+        repository,
+        digest: DIGEST,
+        version: "v1.4.2",
+        latest: true,
+        requireEvidence: true,
+        sourceVerdict: "NOT READY",
+        timeoutSeconds: 900,
+      }),
+      `${GATE_BIN} promote --repository ${repository} --digest ${DIGEST} --version v1.4.2 ` +
+        `--latest --require-evidence --source-verdict 'NOT READY' --timeout 900 ` +
+        `--print-verdict --json ${REPORT}/promote.json`,
     );
   });
 
@@ -323,7 +402,7 @@ describe("gate command builders", () => {
       }),
       `${GATE_BIN} health --url 'https://odoo-abc.ondigitalocean.app/web/health?full=1&x=y' ` +
         `--timeout 300 --interval 2 --request-timeout 5 --expect-status 200 --expect-body ok ` +
-        `--json ${REPORT}/health.json`,
+        `--print-verdict --json ${REPORT}/health.json`,
     );
   });
 
@@ -347,7 +426,35 @@ describe("gate command builders", () => {
         `--image registry.digitalocean.com/acme/odoo:v1.4.2 --digest ${DIGEST} ` +
         `--base python:3.11-slim-bullseye@${DIGEST} ` +
         `--skipped 'scan=scan.enabled is false' --skipped 'test=tests.enabled is false' ` +
-        `--gated --advisory --print-summary --out ${REPORT}/report.md --json ${REPORT}/report.json`,
+        `--gated --advisory --print-summary --out ${REPORT}/report.md --print-verdict --json ${REPORT}/report.json`,
+    );
+  });
+
+  it("builds the report command of a promotion: candidate and deployed digests, source stack, commit", () => {
+    const commit = "0123456789abcdef0123456789abcdef01234567";
+    assert.equal(
+      reportCommand({
+        reportDir: REPORT,
+        release: {
+          version: "v1.4.2",
+          mode: "promotion",
+          stack: "prod",
+          image: "registry.digitalocean.com/acme/odoo:v1.4.2",
+          digest: DIGEST,
+          candidateDigest: DIGEST,
+          deployedDigest: DIGEST,
+          promotedFrom: "acme-org/slipway/dev",
+          commit,
+        },
+        gated: true,
+        advisory: true,
+      }),
+      `${GATE_BIN} report --from ${REPORT} --version v1.4.2 --mode promotion --stack prod ` +
+        `--image registry.digitalocean.com/acme/odoo:v1.4.2 --digest ${DIGEST} ` +
+        `--candidate-digest ${DIGEST} --deployed-digest ${DIGEST} ` +
+        `--promoted-from acme-org/slipway/dev --commit ${commit} ` +
+        `--gated --advisory --print-summary --out ${REPORT}/report.md ` +
+        `--print-verdict --json ${REPORT}/report.json`,
     );
   });
 
@@ -375,7 +482,12 @@ describe("gate command builders", () => {
       assert.equal(bin, GATE_BIN);
       const { code, stdout } = await runGateCli(argv);
       assert.equal(code, 0);
-      assert.deepEqual(JSON.parse(stdout), {
+      // The summary is the verdict line's value (the stack output `releaseReport` reads it).
+      const verdict = parseVerdictLine(stdout);
+      assert.equal(verdict.gate, "report");
+      assert.equal(verdict.verdict, "pass");
+      assert.equal(verdict.subject, DIGEST, "the report is about the release digest");
+      assert.deepEqual(JSON.parse(String(verdict.value)), {
         readiness: "READY",
         version: "v1.4.3",
         image: "registry.digitalocean.com/acme/odoo:v1.4.3",
@@ -403,70 +515,101 @@ describe("gate command builders", () => {
   });
 });
 
-describe("build, container and push specs", () => {
+describe("build and container specs", () => {
   const base = `python:3.11-slim-bullseye@${DIGEST}`;
 
   it("passes the pinned base as BASE_IMAGE, over any BASE_IMAGE in the extra args, keys in order", () => {
     const spec = buildSpec({
-      app: "odoo",
       version: "v1.4.2",
       context: "examples/odoo",
       dockerfile: "examples/odoo/Dockerfile",
       target: "runtime",
       baseRef: base,
       buildArgs: { ZED: "1", BASE_IMAGE: "python:latest", ALPHA: "a" },
+      candidateRepository: "127.0.0.1:5000/odoo",
+      cache: false,
     });
     assert.deepEqual(spec, {
       context: "examples/odoo",
       dockerfile: "examples/odoo/Dockerfile",
       target: "runtime",
       buildArgs: { ALPHA: "a", BASE_IMAGE: base, ZED: "1" },
-      tags: ["slipway/odoo:v1.4.2-runtime"],
+      candidate: "127.0.0.1:5000/odoo:candidate-v1.4.2-runtime",
       cacheFrom: [],
       cacheTo: [],
     });
     assert.deepEqual(Object.keys(spec.buildArgs), ["ALPHA", "BASE_IMAGE", "ZED"]);
   });
 
-  it("names the registry cache per target when a cache repository is given", () => {
+  it("pushes each stage as a candidate tag in the candidate repository, never a release tag", () => {
+    assert.equal(CANDIDATE_PREFIX, "candidate-");
+    assert.equal(candidateTag("v1.4.2", "builder"), "candidate-v1.4.2-builder");
     const spec = buildSpec({
-      app: "odoo",
+      version: "v1.4.2",
+      context: ".",
+      dockerfile: "Dockerfile",
+      target: "builder",
+      baseRef: base,
+      candidateRepository: "registry.digitalocean.com/acme/odoo-candidates",
+      cache: false,
+    });
+    assert.equal(
+      spec.candidate,
+      "registry.digitalocean.com/acme/odoo-candidates:candidate-v1.4.2-builder",
+    );
+    assert.doesNotMatch(spec.candidate, /:v1\.4\.2$|:latest$/);
+  });
+
+  it("names the registry cache per target in the candidate repository when the cache is on", () => {
+    const spec = buildSpec({
       version: "v1",
       context: ".",
       dockerfile: "Dockerfile",
       target: "builder",
       baseRef: base,
-      cacheRepository: "registry.digitalocean.com/acme/odoo-cache",
+      candidateRepository: "registry.digitalocean.com/acme/odoo",
+      cache: true,
       platform: "linux/amd64",
     });
-    assert.deepEqual(spec.cacheFrom, [
-      "registry.digitalocean.com/acme/odoo-cache:buildcache-builder",
-    ]);
+    assert.deepEqual(spec.cacheFrom, ["registry.digitalocean.com/acme/odoo:buildcache-builder"]);
+    assert.deepEqual(spec.cacheFrom, [cacheRef("registry.digitalocean.com/acme/odoo", "builder")]);
     assert.deepEqual(spec.cacheTo, spec.cacheFrom);
     assert.equal(spec.platform, "linux/amd64");
   });
 
-  it("renders the build as a BuildKit docker build with the given docker binary", () => {
+  it("addresses an image by digest after its build: <repository>@<digest>", () => {
+    assert.equal(digestRef("127.0.0.1:5000/odoo", DIGEST), `127.0.0.1:5000/odoo@${DIGEST}`);
+  });
+
+  it("renders the build as a BuildKit docker build, then a push of the candidate", () => {
     const spec = buildSpec({
-      app: "odoo",
       version: "v1.4.2",
       context: "examples/odoo",
       dockerfile: "examples/odoo/Dockerfile",
       target: "builder",
       baseRef: base,
       buildArgs: { EXTRA: "with space" },
+      candidateRepository: "127.0.0.1:5000/odoo",
+      cache: false,
     });
     assert.equal(
       dockerBuildCommand(spec, "/usr/bin/docker"),
       `DOCKER_BUILDKIT=1 /usr/bin/docker build --file examples/odoo/Dockerfile --target builder ` +
         `--build-arg BASE_IMAGE=${base} --build-arg 'EXTRA=with space' ` +
-        `--tag slipway/odoo:v1.4.2-builder examples/odoo`,
+        `--tag 127.0.0.1:5000/odoo:candidate-v1.4.2-builder examples/odoo ` +
+        `&& /usr/bin/docker push 127.0.0.1:5000/odoo:candidate-v1.4.2-builder`,
     );
     assert.match(dockerBuildCommand(spec), /^DOCKER_BUILDKIT=1 docker build /);
   });
 
-  it("names local images slipway/<app>:<version>-<target>", () => {
-    assert.equal(localImageRef("fastapi-app", "v2", "runtime"), "slipway/fastapi-app:v2-runtime");
+  it("reads the manifest digest docker push printed, and nothing from other output", () => {
+    assert.equal(
+      pushedDigest(
+        `The push refers to repository [127.0.0.1:5000/odoo]\ncandidate-v1-runtime: digest: ${DIGEST} size: 1786\n`,
+      ),
+      DIGEST,
+    );
+    assert.equal(pushedDigest("Pushed\n"), undefined);
   });
 
   it("runs the local container by digest, published on loopback only, secrets by name", () => {
@@ -521,26 +664,5 @@ describe("build, container and push specs", () => {
       python,
       `import urllib.request; urllib.request.urlopen("http://127.0.0.1:8069/web/health", timeout=4)`,
     );
-  });
-
-  it("pushes the version tag first, then latest", () => {
-    const spec = pushSpec({
-      localImage: "slipway/odoo:v1.4.2-runtime",
-      repository: "127.0.0.1:5000/odoo",
-      version: "v1.4.2",
-      tagLatest: true,
-    });
-    assert.deepEqual(spec.targets, ["127.0.0.1:5000/odoo:v1.4.2", "127.0.0.1:5000/odoo:latest"]);
-    assert.deepEqual(dockerPushCommands(spec, "/usr/bin/docker"), [
-      "/usr/bin/docker tag slipway/odoo:v1.4.2-runtime 127.0.0.1:5000/odoo:v1.4.2",
-      "/usr/bin/docker push 127.0.0.1:5000/odoo:v1.4.2",
-      "/usr/bin/docker tag slipway/odoo:v1.4.2-runtime 127.0.0.1:5000/odoo:latest",
-      "/usr/bin/docker push 127.0.0.1:5000/odoo:latest",
-    ]);
-  });
-
-  it("pushes no latest when asked not to", () => {
-    const spec = pushSpec({ localImage: "l", repository: "r", version: "v1", tagLatest: false });
-    assert.deepEqual(dockerPushCommands(spec), ["docker tag l r:v1", "docker push r:v1"]);
   });
 });

@@ -118,6 +118,18 @@ const prodRules: {
     devAccepts: true,
   },
   {
+    id: "prod-promotes",
+    changes: { "release.promoteFrom": undefined },
+    path: "slipway:release.promoteFrom",
+    devAccepts: true,
+  },
+  {
+    id: "promote-or-build",
+    changes: { "release.buildFromSource": true },
+    path: "slipway:release.buildFromSource",
+    devAccepts: false,
+  },
+  {
     id: "version-not-latest",
     changes: { "release.version": "latest" },
     path: "slipway:release.version",
@@ -148,6 +160,39 @@ describe("config: prod rules", () => {
       }
     });
   }
+
+  it("promotes dev's release in the committed prod stack", () => {
+    const config = parseReleaseConfig(rawConfig("prod"), "prod");
+    assert.equal(config.release.promoteFrom, "dev");
+    assert.equal(config.release.buildFromSource, false);
+  });
+
+  it("builds prod from source only with the explicit switch release.buildFromSource", () => {
+    const raw = withValues(rawConfig("prod"), {
+      "release.promoteFrom": undefined,
+      "release.buildFromSource": true,
+    });
+    const config = parseReleaseConfig(raw, "prod");
+    assert.equal(config.release.promoteFrom, undefined);
+    assert.equal(config.release.buildFromSource, true);
+  });
+
+  it("says how to fix prod-promotes: promote from dev, or build from source explicitly", () => {
+    const lines = problems(
+      withValues(rawConfig("prod"), { "release.promoteFrom": undefined }),
+      "prod",
+    );
+    assert.equal(lines.length, 1, lines.join("\n"));
+    assert.match(lines[0], /pulumi config set --path release\.promoteFrom dev/);
+    assert.match(lines[0], /release\.buildFromSource true/);
+  });
+
+  it("accepts a full <organization>/<project>/<stack> name to promote from, and refuses a partial one", () => {
+    const full = withValues(rawConfig("prod"), { "release.promoteFrom": "acme-org/slipway/dev" });
+    assert.equal(parseReleaseConfig(full, "prod").release.promoteFrom, "acme-org/slipway/dev");
+    const partial = withValues(rawConfig("prod"), { "release.promoteFrom": "slipway/dev" });
+    assert.ok(problems(partial, "prod").some((l) => l.startsWith("slipway:release.promoteFrom: ")));
+  });
 
   it("accepts more than prod requires: MEDIUM added to the severities, a higher floor", () => {
     const raw = withValues(rawConfig("prod"), {
@@ -220,7 +265,8 @@ describe("config: prod rules", () => {
     { "release.version": "v 1" },
     { "tests.command": undefined },
     { "scan.severity": ["SEVERE"] },
-    { "registry.credentialHours": 0.5 },
+    { "registry.candidateRepository": "Odoo Candidates" },
+    { "release.promoteFrom": "acme/dev" },
     { "deploy.healthCheck.periodSeconds": 1.5 },
     { "deploy.database": { engine: "PG" } },
     { "deploy.env": { "bad-name": "x" } },

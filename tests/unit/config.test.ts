@@ -130,8 +130,15 @@ describe("config: defaults", () => {
     });
     assert.equal(config.registry.create, false);
     assert.equal(config.registry.subscriptionTier, "basic");
-    assert.equal(config.registry.credentialHours, 1);
+    assert.equal(config.registry.candidateRepository, undefined);
     assert.equal(config.registry.cache, true);
+    assert.equal("credentialHours" in config.registry, false, "no credential is minted any more");
+    assert.equal(config.release.promoteFrom, undefined);
+    assert.equal(config.release.buildFromSource, false);
+    assert.equal(config.release.commit, undefined);
+    assert.equal(config.app.builder, undefined);
+    assert.equal(config.deploy.verifyBody, undefined);
+    assert.equal(config.deploy.verifyPath, undefined);
     assert.equal(config.deploy.region, "fra");
     assert.equal(config.deploy.instanceCount, 1);
     assert.equal(config.deploy.instanceSizeSlug, "apps-s-1vcpu-1gb");

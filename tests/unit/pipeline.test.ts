@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import {
   baseDriftCommand,
   buildSpec,
@@ -7,22 +6,25 @@ import {
   lintCommand,
   localContainerSpec,
   preflightCommand,
+  promoteCommand,
   releaseReportDir,
   reportCommand,
   scanGateCommand,
   smokeGateCommand,
-  tagGuardCommand,
   testGateCommand,
   trivyReportFile,
 } from "../../gates/commands";
+import { decisionOf, parseVerdictLine } from "../../gates/result";
+import { fileFingerprint } from "../../components/fingerprint";
+import { dockerConfigJsonFor } from "../../components/registry";
 import {
   assertGraph,
   type GraphRow,
   under,
   BASE_DIGEST,
   defaultStdout,
-  fakeDigest,
   merge,
+  MOCK_REGISTRY_TOKEN,
   type MockRun,
   type Recorded,
   runStack,
@@ -32,23 +34,31 @@ import {
 
 type Env = "dev" | "prod" | "local";
 
+/**
+ * The stack config of a release (build, gate, promote) per environment. prod promotes dev's release by
+ * default (rule `prod-promotes`, see pipelinePromotion.test.ts): here it builds from source.
+ */
+function releaseConfig(env: Env): Record<string, unknown> {
+  const config = stackConfig(env);
+  return env === "prod" ? merge(config, { release: { buildFromSource: true } }) : config;
+}
+
 /** `[type, name, parent type, parent name]` of every resource a normal release registers. */
 function expectedRelease(env: Env): GraphRow[] {
   const root: GraphRow = [T.pipeline, "slipway", "", ""];
   const c = under(T.pipeline, "slipway");
   const registry = under(T.registry, "slipway-registry");
-  const published = under(T.published, "slipway-publish");
   const deploy = under(T.deployment, "slipway-deploy");
   return [
     root,
+    // App Platform: the program reads its own stack's previous outputs (the secrets' fingerprint).
+    ...(env === "local" ? [] : [[T.stackReference, "slipway-previous", "", ""] as GraphRow]),
     c(T.registry, "slipway-registry"),
     ...(env === "dev" ? [registry(T.docr, "slipway-registry")] : []),
-    ...(env === "local" ? [] : [registry(T.credentials, "slipway-registry-write")]),
     c(T.checks, "slipway-checks"),
     under(T.checks, "slipway-checks")(T.command, "slipway-checks-preflight"),
     under(T.checks, "slipway-checks")(T.command, "slipway-checks-lint"),
     c(T.base, "slipway-base"),
-    under(T.base, "slipway-base")(T.remoteImage, "slipway-base-pull"),
     under(T.base, "slipway-base")(T.command, "slipway-base-drift"),
     c(T.builder, "slipway-builder"),
     under(T.builder, "slipway-builder")(T.build, "slipway-builder-image"),
@@ -60,12 +70,8 @@ function expectedRelease(env: Env): GraphRow[] {
     under(T.smokeGate, "slipway-smoke")(T.command, "slipway-smoke-run"),
     c(T.scanGate, "slipway-scan"),
     under(T.scanGate, "slipway-scan")(T.command, "slipway-scan-run"),
-    c(T.published, "slipway-publish"),
-    published(T.command, "slipway-publish-tag-guard"),
-    published(T.tag, "slipway-publish-tag-version"),
-    published(T.push, "slipway-publish-push-version"),
-    published(T.tag, "slipway-publish-tag-latest"),
-    published(T.push, "slipway-publish-push-latest"),
+    c(T.promotion, "slipway-promote"),
+    under(T.promotion, "slipway-promote")(T.command, "slipway-promote-promote"),
     c(T.deployment, "slipway-deploy"),
     ...(env === "local"
       ? [
@@ -80,17 +86,33 @@ function expectedRelease(env: Env): GraphRow[] {
   ];
 }
 
-/** The verdict a gate's mocked output makes (`verdictOf`: sha256 of stdout). */
+/** The verdict a gate's mocked output makes (`verdictOf`: the decision of its verdict line). */
 function verdict(gate: Recorded): string {
-  const stdout = defaultStdout(String(gate.inputs.create));
-  return `sha256:${createHash("sha256").update(stdout).digest("hex")}`;
+  return decisionOf(parseVerdictLine(defaultStdout(String(gate.inputs.create))));
 }
+
+/** The digest the mocked docker-build provider returned for a build (what it pushed). */
+function digestOf(run: MockRun, name: string): string {
+  const digest = run.find(T.build, name).state.digest;
+  assert.match(String(digest), /^sha256:[a-f0-9]{64}$/);
+  return String(digest);
+}
+
+/** The gates the promotion waits for, by the name its triggers give them. */
+const GATES = {
+  preflight: "slipway-checks-preflight",
+  lint: "slipway-checks-lint",
+  base: "slipway-base-drift",
+  test: "slipway-test-run",
+  smoke: "slipway-smoke-run",
+  scan: "slipway-scan-run",
+} as const;
 
 for (const env of ["dev", "prod", "local"] as const) {
   describe(`the ${env} stack's release`, () => {
     let run: MockRun;
     let outputs: Record<string, unknown>;
-    const config = stackConfig(env);
+    const config = releaseConfig(env);
     const version = (config.release as { version: string }).version;
     const reportDir = releaseReportDir(version);
     const repository =
@@ -107,82 +129,79 @@ for (const env of ["dev", "prod", "local"] as const) {
       assertGraph(run, expectedRelease(env));
     });
 
-    it("pushes only with every gate's verdict among the push's inputs", () => {
-      const gates = {
-        preflight: run.find(T.command, "slipway-checks-preflight"),
-        lint: run.find(T.command, "slipway-checks-lint"),
-        base: run.find(T.command, "slipway-base-drift"),
-        test: run.find(T.command, "slipway-test-run"),
-        smoke: run.find(T.command, "slipway-smoke-run"),
-        scan: run.find(T.command, "slipway-scan-run"),
-      };
-      const guard = run.find(T.command, "slipway-publish-tag-guard");
-      const runtimeDigest = fakeDigest(
-        `build:${JSON.stringify(run.find(T.build, "slipway-runtime-image").inputs)}`,
-      );
-      for (const name of ["slipway-publish-push-version", "slipway-publish-push-latest"]) {
-        const triggers = run.find(T.push, name).inputs.triggers as Record<string, string>;
-        for (const [gate, command] of Object.entries(gates)) {
-          assert.equal(triggers[`gate-${gate}`], verdict(command), `${name} carries ${gate}`);
-        }
-        assert.equal(triggers["tag-guard"], verdict(guard));
-        assert.equal(triggers.image, runtimeDigest);
+    it("registers no docker Tag, RegistryImage, base pull or minted registry credential", () => {
+      for (const type of [
+        "docker:index/tag:Tag",
+        "docker:index/registryImage:RegistryImage",
+        T.credentials,
+      ]) {
+        assert.deepEqual(run.all(type), [], `${type} is gone from the pipeline`);
       }
-      // The guard itself waits for every gate: its triggers carry their verdicts.
-      const guardTriggers = guard.inputs.triggers as string[];
-      for (const command of Object.values(gates)) {
-        assert.ok(
-          guardTriggers.includes(verdict(command)),
-          `the tag guard waits for ${command.name}`,
-        );
-      }
+      assert.equal(run.get(T.remoteImage, "slipway-base-pull"), undefined);
+      assert.ok(!run.effects.some((e) => e.startsWith("pull ") && e.includes("python")));
     });
 
-    it("pushes the scanned runtime image, :version then :latest, never deleting it on destroy", () => {
-      const runtimeRef = `slipway/odoo:${version}-runtime`;
-      const versionTag = run.find(T.tag, "slipway-publish-tag-version").inputs;
-      const latestTag = run.find(T.tag, "slipway-publish-tag-latest").inputs;
-      assert.equal(versionTag.sourceImage, runtimeRef);
-      assert.equal(versionTag.targetImage, `${repository}:${version}`);
-      assert.equal(latestTag.sourceImage, runtimeRef);
-      assert.equal(latestTag.targetImage, `${repository}:latest`);
-      const pushVersion = run.find(T.push, "slipway-publish-push-version").inputs;
-      const pushLatest = run.find(T.push, "slipway-publish-push-latest").inputs;
-      assert.equal(pushVersion.name, `${repository}:${version}`);
-      assert.equal(pushLatest.name, `${repository}:latest`);
-      assert.equal(pushVersion.keepRemotely, true);
-      assert.equal(pushLatest.keepRemotely, true);
-      // latest follows the version push.
-      const versionDigest = fakeDigest(
-        `manifest:${(pushVersion.triggers as Record<string, string>).image}`,
-      );
-      assert.equal((pushLatest.triggers as Record<string, string>).version, versionDigest);
-      assert.ok((latestTag.tagTriggers as string[]).includes(versionDigest));
+    it("promotes only with every gate's verdict among the promotion's triggers", () => {
+      const promote = run.find(T.command, "slipway-promote-promote");
+      const expected = Object.entries(GATES)
+        .map(([gate, name]) => `${gate}=${verdict(run.find(T.command, name))}`)
+        .sort();
+      assert.deepEqual(promote.inputs.triggers, expected);
+      // Each verdict names the digest its gate judged: the test the builder, smoke and scan the runtime.
+      const triggers = promote.inputs.triggers as string[];
+      const builder = digestOf(run, "slipway-builder-image");
+      const runtime = digestOf(run, "slipway-runtime-image");
+      assert.ok(triggers.includes(`test=test pass - ${builder}`), String(triggers));
+      assert.ok(triggers.includes(`smoke=smoke pass - ${runtime}`), String(triggers));
     });
 
-    it("deploys the pushed digest, never a tag", () => {
-      const pushed = fakeDigest(
-        `manifest:${(run.find(T.push, "slipway-publish-push-version").inputs.triggers as Record<string, string>).image}`,
+    it("promotes the gated runtime digest under :version and :latest, registry-side", () => {
+      const promote = run.find(T.command, "slipway-promote-promote");
+      assert.equal(
+        promote.inputs.create,
+        promoteCommand({
+          reportDir,
+          repository,
+          digest: digestOf(run, "slipway-runtime-image"),
+          version,
+          latest: true,
+        }),
       );
-      assert.equal(outputs.imageDigest, pushed);
-      assert.equal(outputs.imageRef, `${repository}@${pushed}`);
+      assert.doesNotMatch(String(promote.inputs.create), /--require-evidence|--source-verdict/);
+    });
+
+    it("deploys the promoted digest, the one the gates judged, never a tag", () => {
+      const gated = digestOf(run, "slipway-runtime-image");
+      assert.equal(outputs.imageDigest, gated);
+      assert.equal(outputs.candidateDigest, gated);
+      assert.equal(outputs.imageRef, `${repository}@${gated}`);
       if (env === "local") {
         const pull = run.find(T.remoteImage, "slipway-deploy-pull").inputs;
-        assert.equal(pull.name, `${repository}@${pushed}`);
+        assert.equal(pull.name, `${repository}@${gated}`);
         const container = run.find(T.container, "slipway-deploy-container").inputs;
-        assert.equal(container.image, `${repository}@${pushed}`);
+        assert.equal(container.image, `${repository}@${gated}`);
       } else {
         const spec = run.find(T.app, "slipway-deploy-app").inputs.spec as AppSpecShape;
         const images = [spec.services[0].image, ...(spec.jobs ?? []).map((j) => j.image)];
         for (const image of images) {
-          assert.deepEqual(image, { registryType: "DOCR", repository: "odoo", digest: pushed });
+          assert.deepEqual(image, { registryType: "DOCR", repository: "odoo", digest: gated });
         }
       }
     });
 
+    it("deploys only after the promotion: the deploy's digest is the promote command's value", () => {
+      const promote = run.find(T.command, "slipway-promote-promote");
+      const deployed =
+        env === "local"
+          ? run.find(T.container, "slipway-deploy-container")
+          : run.find(T.app, "slipway-deploy-app");
+      assert.ok(run.dependsOn(deployed, promote), "the deploy waits for the promotion");
+      assert.equal(parseVerdictLine(String(promote.state.stdout)).value, outputs.imageDigest);
+    });
+
     it("passes each command resource exactly the string its builder makes", () => {
-      const builderRef = `slipway/odoo:${version}-builder`;
-      const runtimeRef = `slipway/odoo:${version}-runtime`;
+      const builderRef = `${repository}@${digestOf(run, "slipway-builder-image")}`;
+      const runtimeRef = `${repository}@${digestOf(run, "slipway-runtime-image")}`;
       const app = config.app as { port: number; healthPath: string; requiredPaths: string[] };
       const tests = config.tests as {
         command: string;
@@ -191,6 +210,7 @@ for (const env of ["dev", "prod", "local"] as const) {
       };
       const scan = config.scan as { severity: string[]; report?: string };
       const baseImage = config.baseImage as string;
+      const digest = String(outputs.imageDigest);
       const expected: Record<string, string> = {
         "slipway-checks-preflight": preflightCommand({ reportDir }),
         "slipway-checks-lint": lintCommand({
@@ -229,11 +249,12 @@ for (const env of ["dev", "prod", "local"] as const) {
           requireStatement: false,
           baseImage,
         }),
-        "slipway-publish-tag-guard": tagGuardCommand({
+        "slipway-promote-promote": promoteCommand({
           reportDir,
           repository,
-          tag: version,
-          image: runtimeRef,
+          digest,
+          version,
+          latest: true,
         }),
         "slipway-verify-health": healthGateCommand({
           reportDir,
@@ -251,7 +272,9 @@ for (const env of ["dev", "prod", "local"] as const) {
             mode: "release",
             stack: env,
             image: `${repository}:${version}`,
-            digest: String(outputs.imageDigest),
+            digest,
+            candidateDigest: digest,
+            deployedDigest: digest,
             baseImage,
           },
           gated: true,
@@ -262,37 +285,44 @@ for (const env of ["dev", "prod", "local"] as const) {
       assert.deepEqual(commands.map((r) => r.name).sort(), Object.keys(expected).sort());
       for (const command of commands) {
         assert.equal(command.inputs.create, expected[command.name], command.name);
+        assert.match(
+          String(command.inputs.create),
+          / --print-verdict --json \S+\.json$/,
+          `${command.name} ends with its verdict line`,
+        );
         assert.equal(command.inputs.dir, ".", `${command.name} runs in the project root`);
         assert.equal(command.inputs.addPreviousOutputInEnv, false);
       }
     });
 
-    it("re-runs a gate exactly when the image it checks changes: its triggers are that digest", () => {
-      const digestOf = (name: string) =>
-        fakeDigest(`build:${JSON.stringify(run.find(T.build, name).inputs)}`);
-      assert.deepEqual(run.find(T.command, "slipway-test-run").inputs.triggers, [
-        digestOf("slipway-builder-image"),
-      ]);
-      for (const gate of ["slipway-smoke-run", "slipway-scan-run"]) {
-        assert.deepEqual(run.find(T.command, gate).inputs.triggers, [
-          digestOf("slipway-runtime-image"),
-        ]);
+    it("re-runs a gate exactly when what it judges changes: the digest in its command, the files it reads", () => {
+      // The test and smoke gates name their image by digest in `create`: nothing else to trigger on.
+      for (const gate of ["slipway-test-run", "slipway-smoke-run", "slipway-checks-preflight"]) {
+        assert.equal(run.find(T.command, gate).inputs.triggers, undefined, gate);
       }
+      assert.deepEqual(run.find(T.command, "slipway-scan-run").inputs.triggers, [
+        `${repository}@${digestOf(run, "slipway-runtime-image")}`,
+      ]);
+      assert.deepEqual(run.find(T.command, "slipway-checks-lint").inputs.triggers, [
+        fileFingerprint(".", "examples/odoo/Dockerfile"),
+      ]);
+      assert.match(
+        String((run.find(T.command, "slipway-checks-lint").inputs.triggers as string[])[0]),
+        /^examples\/odoo\/Dockerfile=sha256:[a-f0-9]{64}$/,
+      );
     });
 
-    it("scans after the base pull too: the scan reads the base's layers from the local engine", () => {
+    it("scans the pushed runtime candidate: the scan waits for its build", () => {
       const scan = run.find(T.command, "slipway-scan-run");
-      assert.ok(run.dependsOn(scan, run.find(T.remoteImage, "slipway-base-pull")));
       assert.ok(run.dependsOn(scan, run.find(T.build, "slipway-runtime-image")));
+      assert.ok(!run.dependsOn(scan, run.find(T.build, "slipway-builder-image")));
     });
 
-    it("builds after the preflight and the base pull only: lint and the drift check run beside the builds", () => {
+    it("builds after the preflight only: lint and the drift check run beside the builds", () => {
       const preflight = run.find(T.command, "slipway-checks-preflight");
-      const pull = run.find(T.remoteImage, "slipway-base-pull");
       for (const name of ["slipway-builder-image", "slipway-runtime-image"]) {
         const build = run.find(T.build, name);
         assert.ok(run.dependsOn(build, preflight), `${name} waits for the preflight`);
-        assert.ok(run.dependsOn(build, pull), `${name} waits for the base pull`);
         for (const beside of ["slipway-checks-lint", "slipway-base-drift"]) {
           assert.ok(
             !run.dependsOn(build, run.find(T.command, beside)),
@@ -302,65 +332,54 @@ for (const env of ["dev", "prod", "local"] as const) {
       }
     });
 
-    it("pushes only after every gate: the guard and both pushes depend on each of them", () => {
-      const gates = [
-        "slipway-checks-preflight",
-        "slipway-checks-lint",
-        "slipway-base-drift",
-        "slipway-test-run",
-        "slipway-smoke-run",
-        "slipway-scan-run",
-      ].map((name) => run.find(T.command, name));
-      const guard = run.find(T.command, "slipway-publish-tag-guard");
-      for (const gate of gates) {
-        assert.ok(run.dependsOn(guard, gate), `the tag guard waits for ${gate.name}`);
-      }
-      for (const name of ["slipway-publish-push-version", "slipway-publish-push-latest"]) {
-        const push = run.find(T.push, name);
-        assert.ok(run.dependsOn(push, guard), `${name} waits for the tag guard`);
-        for (const gate of gates) {
-          assert.ok(run.dependsOn(push, gate), `${name} waits for ${gate.name}`);
-        }
+    it("promotes only after every gate: the promotion depends on each of them", () => {
+      const promote = run.find(T.command, "slipway-promote-promote");
+      for (const name of Object.values(GATES)) {
+        assert.ok(run.dependsOn(promote, run.find(T.command, name)), `promote waits for ${name}`);
       }
     });
 
-    it("writes the release report last, after the verification, again for every new digest", () => {
+    it("writes the release report last, after the verification, again for every new verdict", () => {
       const report = run.find(T.command, "slipway-report-run");
       const health = run.find(T.command, "slipway-verify-health");
       assert.ok(run.dependsOn(report, health), "the report waits for the verification");
-      assert.deepEqual(report.inputs.triggers, [outputs.imageDigest, verdict(health)]);
+      assert.deepEqual(report.inputs.triggers, [verdict(health)]);
       const create = String(report.inputs.create);
+      assert.match(create, / --mode release /);
       assert.match(create, / --gated --advisory --print-summary /);
-      assert.ok(create.endsWith(` --out ${reportDir}/report.md --json ${reportDir}/report.json`));
+      assert.ok(
+        create.endsWith(
+          ` --out ${reportDir}/report.md --print-verdict --json ${reportDir}/report.json`,
+        ),
+      );
     });
 
-    it("builds both stages from the pinned base, loaded locally, pushing nothing", () => {
+    it("builds both stages from the pinned base, pushed as candidates, retained on delete", () => {
       const baseImage = config.baseImage as string;
       assert.ok(baseImage.endsWith(`@${BASE_DIGEST}`));
-      assert.equal(run.find(T.remoteImage, "slipway-base-pull").inputs.name, baseImage);
       for (const target of ["builder", "runtime"] as const) {
-        const inputs = run.find(T.build, `slipway-${target}-image`).inputs;
+        const build = run.find(T.build, `slipway-${target}-image`);
+        const inputs = build.inputs;
         const spec = buildSpec({
-          app: "odoo",
           version,
           context: "examples/odoo",
           dockerfile: "examples/odoo/Dockerfile",
           target,
           baseRef: baseImage,
-          ...(env === "local"
-            ? {}
-            : {
-                cacheRepository: "registry.digitalocean.com/acme/odoo-cache",
-                platform: "linux/amd64",
-              }),
+          candidateRepository: repository,
+          cache: env !== "local",
+          ...(env === "local" ? {} : { platform: "linux/amd64" }),
         });
-        assert.equal(inputs.push, false);
-        assert.equal(inputs.load, true);
+        assert.equal(inputs.push, true);
+        assert.equal(inputs.load, undefined);
+        assert.equal(inputs.buildOnPreview, false);
+        assert.equal(build.retainOnDelete, true, "destroying the stack never deletes a candidate");
+        assert.deepEqual(inputs.tags, [`${repository}:candidate-${version}-${target}`]);
+        assert.deepEqual(inputs.tags, [spec.candidate]);
         assert.equal(inputs.target, target);
         assert.deepEqual(inputs.context, { location: spec.context });
         assert.deepEqual(inputs.dockerfile, { location: spec.dockerfile });
         assert.deepEqual(inputs.buildArgs, spec.buildArgs);
-        assert.deepEqual(inputs.tags, spec.tags);
         assert.deepEqual(
           inputs.cacheFrom,
           spec.cacheFrom.map((ref) => ({ registry: { ref } })),
@@ -368,14 +387,34 @@ for (const env of ["dev", "prod", "local"] as const) {
         assert.deepEqual(
           inputs.cacheTo,
           spec.cacheTo.map((ref) => ({
-            registry: { ref, mode: "max", imageManifest: true, ociMediaTypes: true },
+            registry: {
+              ref,
+              mode: "max",
+              imageManifest: true,
+              ociMediaTypes: true,
+              ignoreError: true,
+            },
           })),
         );
+        // What the build did: pushed, and its digest is the registry's manifest digest.
+        assert.ok(run.effects.includes(`push ${spec.candidate}@${String(build.state.digest)}`));
+        assert.equal(build.state.ref, `${spec.candidate}@${String(build.state.digest)}`);
         if (env === "local") {
           assert.equal(inputs.platforms, undefined);
           assert.equal(inputs.registries, undefined);
+          assert.deepEqual(inputs.cacheTo, []);
         } else {
           assert.deepEqual(inputs.platforms, ["linux/amd64"]);
+          assert.deepEqual(inputs.cacheFrom, [
+            { registry: { ref: `${repository}:buildcache-${target}` } },
+          ]);
+          assert.deepEqual(inputs.registries, [
+            {
+              address: "registry.digitalocean.com",
+              username: MOCK_REGISTRY_TOKEN,
+              password: MOCK_REGISTRY_TOKEN,
+            },
+          ]);
         }
       }
     });
@@ -413,10 +452,10 @@ for (const env of ["dev", "prod", "local"] as const) {
           run.all(T.docr).length + run.all(T.credentials).length + run.all(T.app).length,
           0,
         );
-        assert.equal(
-          run.find(T.push, "slipway-publish-push-version").inputs.insecureSkipVerify,
-          true,
-        );
+        // The loopback registry takes no credentials: no registry gate is given any.
+        for (const command of run.all(T.command)) {
+          assert.equal(command.inputs.environment, undefined, command.name);
+        }
       });
     } else {
       it("configures the App: health check, size, envs (secrets as SECRET), alerts", () => {
@@ -492,14 +531,23 @@ for (const env of ["dev", "prod", "local"] as const) {
           assert.ok(keys.includes("DATABASE_URL"));
         });
 
-        it("adopts the account's DOCR registry and mints write credentials with the configured expiry", () => {
+        it("adopts the account's DOCR registry and mints no credential: the API token is the registry's", () => {
           assert.equal(run.all(T.docr).length, 0);
           assert.deepEqual(
             run.calls.map((c) => [c.token, c.inputs.name]),
             [["digitalocean:index/getContainerRegistry:getContainerRegistry", "acme"]],
           );
-          const creds = run.find(T.credentials, "slipway-registry-write").inputs;
-          assert.deepEqual(creds, { registryName: "acme", write: true, expirySeconds: 3600 });
+          assert.deepEqual(run.all(T.credentials), []);
+          const promote = run.find(T.command, "slipway-promote-promote");
+          assert.deepEqual(promote.inputs.environment, {
+            SLIPWAY_REGISTRY_AUTH: dockerConfigJsonFor(
+              "registry.digitalocean.com",
+              MOCK_REGISTRY_TOKEN,
+              MOCK_REGISTRY_TOKEN,
+            ),
+          });
+          assert.ok(promote.secretPaths.some((p) => p.startsWith("environment")));
+          assert.deepEqual(promote.printable.environment, { SLIPWAY_REGISTRY_AUTH: "[secret]" });
         });
       } else {
         it("creates the DOCR registry when registry.create is set", () => {
@@ -520,43 +568,43 @@ for (const env of ["dev", "prod", "local"] as const) {
       assert.equal(outputs.environment, env);
       assert.equal(outputs.releaseTag, version);
       assert.equal(outputs.repository, repository);
-      assert.equal(outputs.publishedRef, `${repository}:${version}@${String(outputs.imageDigest)}`);
+      assert.equal(outputs.releasedRef, `${repository}:${version}@${String(outputs.imageDigest)}`);
+      assert.equal(outputs.candidateDigest, outputs.imageDigest);
       assert.equal(outputs.reportDir, reportDir);
       assert.equal(outputs.rollbackDigest, undefined);
+      assert.equal(outputs.promotedFrom, undefined);
+      assert.equal(outputs.sourceCommit, undefined);
+      assert.equal("publishedRef" in outputs, false);
       assert.match(String(outputs.healthUrl), /\/web\/health$/);
     });
   });
 }
 
+/** What a failed gate must leave unregistered: the promotion, the deploy, the verification. */
+const RELEASES = [
+  [T.command, "slipway-promote-promote"],
+  [T.app, "slipway-deploy-app"],
+  [T.command, "slipway-verify-health"],
+  [T.command, "slipway-report-run"],
+] as const;
+
 describe("a failed gate", () => {
-  for (const gate of [
-    "slipway-checks-lint",
-    "slipway-test-run",
-    "slipway-smoke-run",
-    "slipway-scan-run",
-    "slipway-base-drift",
-  ]) {
-    it(`stops the release before the push when ${gate} fails`, async () => {
+  for (const gate of Object.values(GATES)) {
+    it(`releases nothing when ${gate} fails: no promotion, no deploy`, async () => {
       const { run } = await runStack("dev", stackConfig("dev"), {
         fail: (_type, name) => (name === gate ? `${gate}: blocked` : undefined),
       });
       assert.ok(run.get(T.command, gate) !== undefined, "the gate ran");
-      for (const [type, name] of [
-        [T.command, "slipway-publish-tag-guard"],
-        [T.tag, "slipway-publish-tag-version"],
-        [T.push, "slipway-publish-push-version"],
-        [T.tag, "slipway-publish-tag-latest"],
-        [T.push, "slipway-publish-push-latest"],
-        [T.app, "slipway-deploy-app"],
-        [T.command, "slipway-verify-health"],
-      ]) {
+      for (const [type, name] of RELEASES) {
         assert.equal(run.get(type, name), undefined, `${name} must not be registered`);
       }
+      assert.ok(!run.effects.some((e) => / promote /.test(e)), "nothing was promoted");
+      assert.ok(!run.effects.some((e) => e.startsWith("deploy ")), "nothing was deployed");
       assert.ok(run.rejections.some((r) => r.includes(`${gate}: blocked`)));
     });
   }
 
-  it("still builds, tests, smoke-checks and scans when the lint fails: only the push is refused", async () => {
+  it("still builds, tests, smoke-checks and scans when the lint fails: only the promotion is refused", async () => {
     const { run } = await runStack("dev", stackConfig("dev"), {
       fail: (_type, name) =>
         name === "slipway-checks-lint" ? "DOCKERFILE_SYNTAX: blocked" : undefined,
@@ -570,8 +618,7 @@ describe("a failed gate", () => {
     ]) {
       assert.ok(run.get(type, name) !== undefined, `${name} runs beside the lint`);
     }
-    assert.equal(run.get(T.command, "slipway-publish-tag-guard"), undefined);
-    assert.equal(run.all(T.push).length, 0);
+    assert.equal(run.get(T.command, "slipway-promote-promote"), undefined);
   });
 
   it("builds nothing when the preflight fails (no Docker, not enough disk)", async () => {
@@ -580,7 +627,8 @@ describe("a failed gate", () => {
         name === "slipway-checks-preflight" ? "DOCKER_UNAVAILABLE: blocked" : undefined,
     });
     assert.deepEqual(run.all(T.build), []);
-    assert.equal(run.all(T.push).length, 0);
+    assert.ok(!run.effects.some((e) => e.startsWith("build ") || e.startsWith("push ")));
+    assert.equal(run.get(T.command, "slipway-promote-promote"), undefined);
     assert.ok(run.get(T.command, "slipway-checks-lint") !== undefined, "the lint still runs");
   });
 
@@ -593,16 +641,17 @@ describe("a failed gate", () => {
     assert.equal(run.get(T.command, "slipway-report-run"), undefined);
   });
 
-  it("stops the release before the push when the tag guard finds the version taken (TAG_IMMUTABLE)", async () => {
+  it("deploys nothing when the promotion finds the version taken (TAG_IMMUTABLE)", async () => {
     const { run } = await runStack("local", stackConfig("local"), {
       fail: (_type, name) =>
-        name === "slipway-publish-tag-guard"
+        name === "slipway-promote-promote"
           ? "TAG_IMMUTABLE: v1.4.2 holds another image"
           : undefined,
     });
-    assert.equal(run.all(T.push).length, 0);
-    assert.equal(run.all(T.tag).length, 0);
+    assert.ok(run.get(T.command, "slipway-promote-promote") !== undefined, "the promotion ran");
+    assert.equal(run.get(T.remoteImage, "slipway-deploy-pull"), undefined);
     assert.equal(run.get(T.container, "slipway-deploy-container"), undefined);
+    assert.equal(run.get(T.command, "slipway-verify-health"), undefined);
   });
 });
 
@@ -616,15 +665,11 @@ describe("stack options", () => {
     assert.equal(error, undefined, String(error));
     assert.equal(run.get(T.testGate, "slipway-test"), undefined);
     assert.equal(run.get(T.scanGate, "slipway-scan"), undefined);
-    const triggers = run.find(T.push, "slipway-publish-push-version").inputs.triggers as object;
-    assert.deepEqual(Object.keys(triggers).sort(), [
-      "gate-base",
-      "gate-lint",
-      "gate-preflight",
-      "gate-smoke",
-      "image",
-      "tag-guard",
-    ]);
+    const triggers = run.find(T.command, "slipway-promote-promote").inputs.triggers as string[];
+    assert.deepEqual(
+      triggers.map((t) => t.split("=")[0]),
+      ["base", "lint", "preflight", "smoke"],
+    );
     // The report lists them as skipped, with the reason, not as blockers ("not run").
     assert.match(
       String(run.find(T.command, "slipway-report-run").inputs.create),
@@ -634,17 +679,18 @@ describe("stack options", () => {
 
   it("scans against the configured baseline, with the base image for attribution", async () => {
     const baseline = ".slipway/releases/v1.4.1/trivy.json";
-    const config = merge(stackConfig("prod"), {
+    const config = merge(releaseConfig("prod"), {
       scan: { baseline, allowBaselineInProd: true },
     });
     const { run, error } = await runStack("prod", config);
     assert.equal(error, undefined, String(error));
     const reportDir = releaseReportDir("v1.4.2");
+    const scan = run.find(T.command, "slipway-scan-run");
     assert.equal(
-      run.find(T.command, "slipway-scan-run").inputs.create,
+      scan.inputs.create,
       scanGateCommand({
         reportDir,
-        image: "slipway/odoo:v1.4.2-runtime",
+        image: `registry.digitalocean.com/acme/odoo@${digestOf(run, "slipway-runtime-image")}`,
         keepReport: trivyReportFile(reportDir),
         severity: ["HIGH", "CRITICAL"],
         ignoreUnfixed: false,
@@ -654,13 +700,15 @@ describe("stack options", () => {
       }),
     );
     assert.match(
-      String(run.find(T.command, "slipway-scan-run").inputs.create),
-      / --keep-report \.slipway\/releases\/v1\.4\.2\/trivy\.json --base-image python:3\.11-slim-bullseye@sha256:[a-f0-9]{64} --baseline \.slipway\/releases\/v1\.4\.1\/trivy\.json --json /,
+      String(scan.inputs.create),
+      / --keep-report \.slipway\/releases\/v1\.4\.2\/trivy\.json --base-image python:3\.11-slim-bullseye@sha256:[a-f0-9]{64} --baseline \.slipway\/releases\/v1\.4\.1\/trivy\.json --print-verdict --json /,
     );
+    // The baseline's content is among the scan's triggers: a new baseline re-runs the scan.
+    assert.ok((scan.inputs.triggers as string[]).includes(fileFingerprint(".", baseline)));
   });
 
   it("refuses a prod baseline without scan.allowBaselineInProd, before registering anything", async () => {
-    const config = merge(stackConfig("prod"), {
+    const config = merge(releaseConfig("prod"), {
       scan: { baseline: ".slipway/releases/v1.4.1/trivy.json" },
     });
     const { run, error } = await runStack("prod", config);
@@ -677,14 +725,13 @@ describe("stack options", () => {
     assert.match(scan, / --base-image 127\.0\.0\.1:5000\/python:3\.11-slim-bullseye@sha256:/);
   });
 
-  it("pushes no :latest when release.tagLatest is false", async () => {
+  it("leaves :latest alone when release.tagLatest is false", async () => {
     const config = merge(stackConfig("local"), { release: { tagLatest: false } });
     const { run, error } = await runStack("local", config);
     assert.equal(error, undefined, String(error));
-    assert.deepEqual(
-      run.all(T.push).map((r) => r.inputs.name),
-      ["127.0.0.1:5000/odoo:v1.4.2"],
-    );
+    const create = String(run.find(T.command, "slipway-promote-promote").inputs.create);
+    assert.match(create, / --version v1\.4\.2 /);
+    assert.doesNotMatch(create, /--latest/);
   });
 
   it("does not boot the image in the smoke gate when smoke.boot is false", async () => {
@@ -692,6 +739,51 @@ describe("stack options", () => {
     const { run, error } = await runStack("dev", config);
     assert.equal(error, undefined, String(error));
     assert.doesNotMatch(String(run.find(T.command, "slipway-smoke-run").inputs.create), /--boot/);
+  });
+
+  it("pushes candidates to registry.candidateRepository when set, and gates them there", async () => {
+    const config = merge(stackConfig("dev"), {
+      registry: { candidateRepository: "odoo-candidates" },
+    });
+    const { run, outputs, error } = await runStack("dev", config);
+    assert.equal(error, undefined, String(error));
+    const candidates = "registry.digitalocean.com/acme/odoo-candidates";
+    assert.deepEqual(run.find(T.build, "slipway-runtime-image").inputs.tags, [
+      `${candidates}:candidate-v1.4.2-dev.3-runtime`,
+    ]);
+    const runtime = digestOf(run, "slipway-runtime-image");
+    assert.match(
+      String(run.find(T.command, "slipway-smoke-run").inputs.create),
+      new RegExp(` --image ${candidates}@${runtime} `),
+    );
+    assert.equal(outputs?.repository, "registry.digitalocean.com/acme/odoo");
+  });
+
+  it("names the configured buildx builder in both builds (app.builder)", async () => {
+    const config = merge(stackConfig("dev"), { app: { builder: "slipway-builder" } });
+    const { run, error } = await runStack("dev", config);
+    assert.equal(error, undefined, String(error));
+    for (const build of run.all(T.build)) {
+      assert.deepEqual(build.inputs.builder, { name: "slipway-builder" }, build.name);
+    }
+  });
+
+  it("verifies the released version in the body when deploy.verifyBody is version", async () => {
+    const config = merge(stackConfig("local"), {
+      deploy: { verifyBody: "version", verifyPath: "/version" },
+    });
+    const { run, error } = await runStack("local", config);
+    assert.equal(error, undefined, String(error));
+    assert.equal(
+      run.find(T.command, "slipway-verify-health").inputs.create,
+      healthGateCommand({
+        reportDir: releaseReportDir("v1.4.2"),
+        url: "http://127.0.0.1:18069/version",
+        timeout: 300,
+        expectStatus: 200,
+        expectBody: "v1.4.2",
+      }),
+    );
   });
 });
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { ReleasePipeline } from "../../components";
+import { dockerConfigJsonFor } from "../../components/registry";
 import { loadReleaseSettings } from "../../stacks";
 import {
   leaves,
@@ -17,6 +18,15 @@ import {
 } from "./harness";
 
 type Env = "dev" | "prod" | "local";
+
+/** The stack's config as committed: prod promotes what dev released (rule `prod-promotes`). */
+function committed(env: Env): Record<string, unknown> {
+  const config = stackConfig(env);
+  return env === "prod" ? merge(config, { release: { promoteFrom: "dev" } }) : config;
+}
+
+/** prod building from source (`release.buildFromSource`): the release mode on App Platform with a database. */
+const PROD_BUILD = merge(stackConfig("prod"), { release: { buildFromSource: true } });
 
 /** Malformed configs, each with the config path its error must name. */
 const BAD: { stack: Env; patch: Record<string, unknown>; path: string }[] = [
@@ -87,18 +97,27 @@ function snapshot(resources: Recorded[]) {
 describe("determinism", () => {
   for (const env of ["dev", "prod", "local"] as const) {
     it(`gives identical inputs on a second evaluation of the ${env} stack (no spurious diffs)`, async () => {
-      const first = await runStack(env, stackConfig(env));
-      const second = await runStack(env, stackConfig(env));
-      assert.equal(first.error, undefined);
+      const first = await runStack(env, committed(env));
+      const second = await runStack(env, committed(env));
+      assert.equal(first.error, undefined, String(first.error));
       assert.deepEqual(snapshot(second.run.resources), snapshot(first.run.resources));
       assert.deepEqual(second.outputs, first.outputs);
     });
   }
 
+  it("gives identical inputs on a second evaluation of a prod release built from source", async () => {
+    const first = await runStack("prod", PROD_BUILD);
+    const second = await runStack("prod", PROD_BUILD);
+    assert.equal(first.error, undefined, String(first.error));
+    assert.deepEqual(snapshot(second.run.resources), snapshot(first.run.resources));
+    assert.deepEqual(second.outputs, first.outputs);
+  });
+
   it("gives identical inputs on a second evaluation of a rollback", async () => {
-    const config = merge(stackConfig("prod"), { release: { pin: "v1.4.1" } });
+    const config = merge(committed("prod"), { release: { pin: "v1.4.1" } });
     const first = await runStack("prod", config);
     const second = await runStack("prod", config);
+    assert.equal(first.error, undefined, String(first.error));
     assert.deepEqual(snapshot(second.run.resources), snapshot(first.run.resources));
   });
 });
@@ -131,11 +150,17 @@ describe("secrets", () => {
     Buffer.from(`${MOCK_REGISTRY_TOKEN}:${MOCK_REGISTRY_TOKEN}`).toString("base64"),
   ];
 
-  for (const env of ["dev", "prod", "local"] as const) {
-    it(`marks every input that carries a secret as secret in the ${env} stack`, async () => {
-      const config = stackConfig(env);
+  const stacks: [string, Env, Record<string, unknown>][] = [
+    ["dev", "dev", committed("dev")],
+    ["prod (promotion)", "prod", committed("prod")],
+    ["prod (built from source)", "prod", PROD_BUILD],
+    ["local", "local", committed("local")],
+  ];
+  for (const [label, env, config] of stacks) {
+    it(`marks every input that carries a secret as secret in the ${label} stack`, async () => {
       const secrets = [...leaves(config.secrets), ...registryToken];
-      const { run } = await runStack(env, config);
+      const { run, error } = await runStack(env, config);
+      assert.equal(error, undefined, String(error));
       let carriers = 0;
       for (const resource of run.resources) {
         for (const path of pathsHolding(resource.inputs, secrets)) {
@@ -155,38 +180,46 @@ describe("secrets", () => {
     });
   }
 
-  it("hands the registry gates their credentials as a secret SLIPWAY_REGISTRY_AUTH", async () => {
-    const { run } = await runStack("prod", stackConfig("prod"));
-    const guard = run.find("command:local:Command", "slipway-publish-tag-guard");
-    assert.deepEqual(guard.secretPaths, ["environment"]);
-    const auth = (guard.inputs.environment as Record<string, string>).SLIPWAY_REGISTRY_AUTH;
-    assert.ok(JSON.parse(auth).auths["registry.digitalocean.com"].auth.length > 0);
+  it("hands the registry gates and the builds the DigitalOcean token, as secrets", async () => {
+    const { run, error } = await runStack("prod", PROD_BUILD);
+    assert.equal(error, undefined, String(error));
+    const promote = run.find("command:local:Command", "slipway-promote-promote");
+    assert.deepEqual(promote.secretPaths, ["environment"]);
     assert.equal(
-      (guard.printable.environment as Record<string, string>).SLIPWAY_REGISTRY_AUTH,
+      (promote.inputs.environment as Record<string, string>).SLIPWAY_REGISTRY_AUTH,
+      dockerConfigJsonFor("registry.digitalocean.com", MOCK_REGISTRY_TOKEN, MOCK_REGISTRY_TOKEN),
+    );
+    assert.equal(
+      (promote.printable.environment as Record<string, string>).SLIPWAY_REGISTRY_AUTH,
       SECRET_MASK,
     );
-    const push = run.find(
-      "docker:index/registryImage:RegistryImage",
-      "slipway-publish-push-version",
-    );
-    assert.deepEqual(push.secretPaths, ["authConfig"]);
-    assert.deepEqual(push.inputs.authConfig, {
-      address: "registry.digitalocean.com",
-      username: MOCK_REGISTRY_TOKEN,
-      password: MOCK_REGISTRY_TOKEN,
-    });
+    for (const name of ["slipway-builder-image", "slipway-runtime-image"]) {
+      const build = run.find("docker-build:index:Image", name);
+      assert.deepEqual(build.secretPaths, ["registries"], name);
+      assert.deepEqual(build.inputs.registries, [
+        {
+          address: "registry.digitalocean.com",
+          username: MOCK_REGISTRY_TOKEN,
+          password: MOCK_REGISTRY_TOKEN,
+        },
+      ]);
+      assert.deepEqual(build.printable.registries, [
+        { address: "registry.digitalocean.com", username: SECRET_MASK, password: SECRET_MASK },
+      ]);
+    }
   });
 
   it("keeps the pipeline's credential and secret outputs secret (pulumi.isSecret)", async () => {
-    const config = stackConfig("prod");
-    const { result } = await runUnderMocks(
+    const config = PROD_BUILD;
+    const { result, error } = await runUnderMocks(
       () => new ReleasePipeline("slipway", loadReleaseSettings()),
       {
         stack: "prod",
-        config: toPulumiConfig(config),
-        secretKeys: [`${PROJECT}:secrets`],
+        config: { ...toPulumiConfig(config), "digitalocean:token": MOCK_REGISTRY_TOKEN },
+        secretKeys: [`${PROJECT}:secrets`, "digitalocean:token"],
       },
     );
+    assert.equal(error, undefined, String(error));
     assert.ok(result !== undefined);
     const registry = result.registry;
     assert.ok(registry.dockerConfigJson !== undefined && registry.auth !== undefined);
@@ -196,9 +229,12 @@ describe("secrets", () => {
     assert.equal(await pulumi.isSecret(result.digest), false, "a digest is not a secret");
     const settings = await runUnderMocks(() => loadReleaseSettings(), {
       stack: "prod",
-      config: toPulumiConfig(config),
-      secretKeys: [`${PROJECT}:secrets`],
+      config: { ...toPulumiConfig(config), "digitalocean:token": MOCK_REGISTRY_TOKEN },
+      secretKeys: [`${PROJECT}:secrets`, "digitalocean:token"],
     });
+    const token = settings.result?.registryToken;
+    assert.ok(token !== undefined, "the token is read from digitalocean:token");
+    assert.equal(await pulumi.isSecret(pulumi.output(token)), true);
     for (const value of [
       ...Object.values(settings.result?.secretEnv ?? {}),
       ...Object.values(settings.result?.slackWebhooks ?? {}),

@@ -3,7 +3,7 @@ import { doctlAppSpec } from "../../components/appSpec";
 import { main, parsePath, setPath, unsetPath } from "../../scripts/plan";
 import { rawConfig } from "./config-fixtures";
 import { capturingOutput } from "./helpers/cli";
-import { runStack, stackConfig } from "./harness";
+import { merge, runStack, stackConfig } from "./harness";
 
 /** Runs the plan in-process, capturing what it prints. */
 const plan = (...argv: string[]) => capturingOutput(() => main(argv));
@@ -21,11 +21,11 @@ describe("npm run plan", () => {
       const { code, stdout } = await plan("--stack", stack, "--json");
       assert.equal(code, 0);
       const { resources } = JSON.parse(stdout) as { resources: PlannedResource[] };
-      assert.ok(resources.length >= 20);
       const names = new Set(resources.map((r) => r.name));
       for (const r of resources) {
         assert.deepEqual(Object.keys(r), ["type", "name", "parent", "inputs"]);
-        if (r.type !== "slipway:pipeline:ReleasePipeline") {
+        // Roots: the pipeline, and on App Platform the read of this stack's own previous outputs.
+        if (r.type !== "slipway:pipeline:ReleasePipeline" && r.name !== "slipway-previous") {
           assert.ok(r.parent !== null && names.has(r.parent), `${r.name} has a parent`);
         }
       }
@@ -34,22 +34,44 @@ describe("npm run plan", () => {
         /offline-placeholder|hooks\.slack\.com\/services\/OFFLINE|mock-registry-token/,
       );
       const types = new Set(resources.map((r) => r.type));
-      for (const step of [
-        "slipway:registry:Registry",
+      // The committed prod stack promotes dev's release: it builds and tests nothing.
+      const building = [
         "slipway:checks:PreflightChecks",
         "slipway:images:BaseImage",
         "slipway:images:BuilderImage",
         "slipway:images:RuntimeImage",
         "slipway:gates:TestGate",
         "slipway:gates:SmokeGate",
+        "docker-build:index:Image",
+      ];
+      const promoting = ["slipway:registry:ReleaseSource"];
+      const steps = [
+        "slipway:registry:Registry",
+        ...(stack === "prod" ? promoting : building),
         "slipway:gates:ScanGate",
-        "slipway:registry:PublishedImage",
+        "slipway:registry:Promotion",
         "slipway:deploy:AppDeployment",
         "slipway:deploy:Verification",
         "slipway:report:ReleaseReport",
-      ]) {
+      ];
+      for (const step of steps) {
         assert.ok(types.has(step), `the committed ${stack} stack registers ${step}`);
       }
+      for (const absent of [
+        ...(stack === "prod" ? building : promoting),
+        "slipway:registry:PublishedImage",
+        "docker:index/tag:Tag",
+        "docker:index/registryImage:RegistryImage",
+        "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials",
+      ]) {
+        assert.ok(!types.has(absent), `the committed ${stack} stack registers no ${absent}`);
+      }
+      assert.ok(resources.length >= (stack === "prod" ? 14 : 20), String(resources.length));
+      assert.equal(
+        names.has("slipway-source-stack"),
+        stack === "prod",
+        "only the promoting stack reads another stack's release",
+      );
       const commands = resources.filter((r) => r.type === "command:local:Command");
       assert.ok(commands.every((c) => String(c.inputs.create).startsWith("bin/slipway-gate ")));
     });
@@ -59,14 +81,21 @@ describe("npm run plan", () => {
     const { code, stdout } = await plan("--stack", "prod");
     assert.equal(code, 0);
     assert.match(stdout, /^Slipway plan: stack prod \(environment prod, target app-platform\)/);
+    assert.match(stdout, /, mode promotion of v\S+\n/);
+    assert.match(stdout, /Promotes from stack acme-org\/slipway\/dev: /);
+    const digest =
+      /run: +bin\/slipway-gate scan --image registry\.digitalocean\.com\/acme\/odoo@(sha256:[a-f0-9]{64}) --severity HIGH,CRITICAL /.exec(
+        stdout,
+      )?.[1];
+    assert.ok(digest !== undefined, "the scan judges the promoted digest");
     assert.match(
       stdout,
-      /run: +bin\/slipway-gate scan --image slipway\/odoo:\S+-runtime --severity HIGH,CRITICAL/,
+      new RegExp(
+        `run: +bin/slipway-gate promote --repository registry\\.digitalocean\\.com/acme/odoo --digest ${digest} --version v\\S+ --latest --require-evidence --source-verdict READY `,
+      ),
     );
-    assert.match(
-      stdout,
-      /push: +registry\.digitalocean\.com\/\S+\/odoo:\S+ +\(keepRemotely: true\)/,
-    );
+    assert.match(stdout, new RegExp(`digest: ${digest}\n`), "the App runs the promoted digest");
+    assert.doesNotMatch(stdout, /push: |keepRemotely|slipway-gate (test|smoke) /);
     assert.match(stdout, /app spec \(doctl apps spec validate accepts it\):\n +name: odoo\n/);
     assert.match(stdout, /registry_type: DOCR/);
     assert.match(stdout, /value: "\[secret\]"/);
@@ -88,23 +117,31 @@ describe("npm run plan", () => {
     assert.equal(code, 0);
     const { resources } = JSON.parse(stdout) as { resources: PlannedResource[] };
     const scan = String(resources.find((r) => r.name === "slipway-scan-run")?.inputs.create);
-    assert.match(
-      scan,
-      /^bin\/slipway-gate scan --image slipway\/odoo:\S+-runtime --trivy-image aquasec\/trivy:0\.69\.3@sha256:bcc376de8d77cfe086a917230e818dc9f8528e3c852f7b1aff648949b6258d1c /,
-    );
-    assert.doesNotMatch(scan, /--report /);
-    // Trivy's own report is kept beside the gate results, and findings are attributed to the base.
     const local = rawConfig("local") as {
       baseImage: string;
       release: { version: string };
+      registry: { server?: string };
       scan: { trivyImage: string };
     };
+    const digest = /^bin\/slipway-gate scan --image \S+@(sha256:[a-f0-9]{64}) /.exec(scan)?.[1];
+    assert.ok(digest !== undefined, scan);
+    assert.doesNotMatch(scan, /--report /);
+    // The scan judges the runtime candidate the smoke gate judged and the promotion releases.
+    const smoke = String(resources.find((r) => r.name === "slipway-smoke-run")?.inputs.create);
+    const promote = String(
+      resources.find((r) => r.name === "slipway-promote-promote")?.inputs.create,
+    );
+    assert.match(smoke, new RegExp(` --image \\S+@${digest} `));
+    assert.match(promote, new RegExp(` --digest ${digest} `));
+    // Trivy's own report is kept beside the gate results, and findings are attributed to the base.
     const dir = `.slipway/releases/${local.release.version}`;
+    const repository = `${local.registry.server ?? "127.0.0.1:5000"}/odoo`;
     assert.equal(
       scan,
-      `bin/slipway-gate scan --image slipway/odoo:${local.release.version}-runtime ` +
+      `bin/slipway-gate scan --image ${repository}@${digest} ` +
         `--trivy-image ${local.scan.trivyImage} --severity HIGH,CRITICAL ` +
-        `--keep-report ${dir}/trivy.json --base-image ${local.baseImage} --json ${dir}/scan.json`,
+        `--keep-report ${dir}/trivy.json --base-image ${local.baseImage} ` +
+        `--print-verdict --json ${dir}/scan.json`,
     );
   });
 
@@ -125,7 +162,10 @@ describe("npm run plan", () => {
     assert.equal(chosen.code, 0, chosen.stderr);
     const { resources } = JSON.parse(chosen.stdout) as { resources: PlannedResource[] };
     const scan = String(resources.find((r) => r.name === "slipway-scan-run")?.inputs.create);
-    assert.match(scan, / --baseline \.slipway\/releases\/v1\.4\.2\/trivy\.json --json /);
+    assert.match(
+      scan,
+      / --baseline \.slipway\/releases\/v1\.4\.2\/trivy\.json --print-verdict --json /,
+    );
   });
 
   it("swaps a key for one it conflicts with: --unset before --set", async () => {
@@ -149,7 +189,7 @@ describe("npm run plan", () => {
     assert.match(both.stderr, /conflicts with scan\.report/);
   });
 
-  it("says what each build waits for: the preflight and the base pull, not the lint", async () => {
+  it("says what each build waits for: the preflight only, not the lint or the drift check", async () => {
     const { code, stdout } = await plan("--stack", "dev");
     assert.equal(code, 0);
     const waits = stdout.match(/^ +waits: +(.*)$/gm) ?? [];
@@ -159,7 +199,7 @@ describe("npm run plan", () => {
       const line = /waits: +(.*)\n/.exec(build)?.[1] ?? "";
       const names = line.split(", ");
       assert.ok(names.includes("slipway-checks-preflight"), line);
-      assert.ok(names.includes("slipway-base-pull"), line);
+      assert.ok(!names.includes("slipway-base-pull"), line);
       assert.ok(!names.includes("slipway-checks-lint"), line);
       assert.ok(!names.includes("slipway-base-drift"), line);
     }
@@ -179,6 +219,8 @@ describe("npm run plan", () => {
     const types = resources.map((r) => r.type);
     assert.ok(!types.includes("docker-build:index:Image"));
     assert.ok(!types.includes("docker:index/registryImage:RegistryImage"));
+    assert.ok(!types.includes("slipway:registry:Promotion"));
+    assert.ok(!types.includes("slipway:gates:ScanGate"));
     assert.ok(resources.some((r) => r.name === "slipway-rollback-resolve"));
   });
 
@@ -356,7 +398,13 @@ function assertFields(object: unknown, kind: string, where: string): Record<stri
 describe("the App spec in doctl's form", () => {
   for (const stack of ["dev", "prod"] as const) {
     it(`uses only App Platform's spec fields and values for the ${stack} stack`, async () => {
-      const { run } = await runStack(stack, stackConfig(stack));
+      // prod as committed: it promotes dev's release (the App is the same in either mode).
+      const config = stackConfig(stack);
+      const { run, error } = await runStack(
+        stack,
+        stack === "prod" ? merge(config, { release: { promoteFrom: "dev" } }) : config,
+      );
+      assert.equal(error, undefined, String(error));
       const app = run.find("digitalocean:index/app:App", "slipway-deploy-app");
       const { spec, alertDestinations } = doctlAppSpec(app.inputs.spec);
       const top = assertFields(spec, "app", "spec");

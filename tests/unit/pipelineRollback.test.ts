@@ -5,12 +5,16 @@ import {
   retagCommand,
   rollbackReportDir,
 } from "../../gates/commands";
+import { dockerConfigJsonFor } from "../../components/registry";
+import { parseVerdictLine } from "../../gates/result";
 import {
   assertGraph,
+  type GraphRow,
   under,
   BASE_DIGEST,
   fakeDigest,
   merge,
+  MOCK_REGISTRY_TOKEN,
   type MockRun,
   runStack,
   stackConfig,
@@ -18,6 +22,14 @@ import {
 } from "./harness";
 
 const PIN = "v1.4.1";
+
+/** The stack's config with a pin: prod's is the committed one, which promotes dev's releases. */
+function pinned(env: "dev" | "prod" | "local", release: Record<string, unknown>) {
+  const config = stackConfig(env);
+  return merge(config, {
+    release: { ...(env === "prod" ? { promoteFrom: "dev" } : {}), ...release },
+  });
+}
 
 function repositoryOf(env: "dev" | "prod" | "local"): string {
   return env === "local" ? "127.0.0.1:5000/odoo" : "registry.digitalocean.com/acme/odoo";
@@ -32,13 +44,13 @@ for (const env of ["dev", "prod", "local"] as const) {
     const resolved = fakeDigest(`${repository}@${PIN}`);
 
     before(async () => {
-      const outcome = await runStack(env, merge(stackConfig(env), { release: { pin: PIN } }));
+      const outcome = await runStack(env, pinned(env, { pin: PIN }));
       assert.equal(outcome.error, undefined, String(outcome.error));
       run = outcome.run;
       outputs = outcome.outputs ?? {};
     });
 
-    it("builds, tests, scans and pushes nothing", () => {
+    it("builds, tests, scans and promotes nothing, and reads no other stack", () => {
       for (const type of [
         T.checks,
         T.base,
@@ -47,10 +59,12 @@ for (const env of ["dev", "prod", "local"] as const) {
         T.testGate,
         T.smokeGate,
         T.scanGate,
-        T.published,
+        T.promotion,
+        T.source,
         T.build,
-        T.tag,
-        T.push,
+        T.credentials,
+        "docker:index/tag:Tag",
+        "docker:index/registryImage:RegistryImage",
       ]) {
         assert.deepEqual(
           run.all(type).map((r) => r.name),
@@ -58,6 +72,16 @@ for (const env of ["dev", "prod", "local"] as const) {
           `no ${type} in rollback mode`,
         );
       }
+      assert.ok(
+        !run.effects.some((e) => /^(build|push|cache export) /.test(e)),
+        run.effects.join("\n"),
+      );
+      assert.ok(!run.effects.some((e) => / (scan|promote|test|smoke) --/.test(e)));
+      // The only stack read is its own (App Platform: the previous secrets' fingerprint).
+      assert.deepEqual(
+        run.all(T.stackReference).map((r) => r.inputs.name),
+        env === "local" ? [] : [`acme-org/slipway/${env}`],
+      );
     });
 
     it("registers only the registry, the pin's resolution, the deploy, the verification and the report", () => {
@@ -67,9 +91,9 @@ for (const env of ["dev", "prod", "local"] as const) {
       const deploy = under(T.deployment, "slipway-deploy");
       assertGraph(run, [
         [T.pipeline, "slipway", "", ""],
+        ...(env === "local" ? [] : [[T.stackReference, "slipway-previous", "", ""] as GraphRow]),
         top(T.registry, "slipway-registry"),
         ...(env === "dev" ? [registry(T.docr, "slipway-registry")] : []),
-        ...(env === "local" ? [] : [registry(T.credentials, "slipway-registry-write")]),
         top(T.rollback, "slipway-rollback"),
         rollback(T.command, "slipway-rollback-resolve"),
         rollback(T.command, "slipway-rollback-retag"),
@@ -99,6 +123,7 @@ for (const env of ["dev", "prod", "local"] as const) {
             stack: env,
             image: `${repository}:${PIN}`,
             digest: resolved,
+            deployedDigest: resolved,
           },
           gated: true,
           advisory: true,
@@ -115,22 +140,32 @@ for (const env of ["dev", "prod", "local"] as const) {
     it("resolves the pin in the registry with the resolve gate", () => {
       const resolve = run.find(T.command, "slipway-rollback-resolve").inputs;
       assert.equal(resolve.create, resolvePinCommand({ reportDir, repository, ref: PIN }));
-      assert.deepEqual(resolve.triggers, [PIN, repository]);
+      // The pin and the repository are in the command line: nothing else to trigger on.
+      assert.equal(resolve.triggers, undefined);
       if (env === "local") {
         assert.equal(resolve.environment, undefined);
       } else {
-        const environment = resolve.environment as Record<string, string>;
-        assert.deepEqual(Object.keys(environment), ["SLIPWAY_REGISTRY_AUTH"]);
+        // The DigitalOcean token is the registry credential: nothing minted that could expire.
+        assert.deepEqual(resolve.environment, {
+          SLIPWAY_REGISTRY_AUTH: dockerConfigJsonFor(
+            "registry.digitalocean.com",
+            MOCK_REGISTRY_TOKEN,
+            MOCK_REGISTRY_TOKEN,
+          ),
+        });
       }
     });
 
-    it("re-points latest at the digest the resolve printed", () => {
-      const retag = run.find(T.command, "slipway-rollback-retag").inputs;
+    it("re-points latest at the digest the resolve printed in its verdict line", () => {
+      const resolve = run.find(T.command, "slipway-rollback-resolve");
+      assert.equal(parseVerdictLine(String(resolve.state.stdout)).value, resolved);
+      const retag = run.find(T.command, "slipway-rollback-retag");
       assert.equal(
-        retag.create,
+        retag.inputs.create,
         retagCommand({ reportDir, repository, digest: resolved, tag: "latest" }),
       );
-      assert.deepEqual(retag.triggers, [resolved]);
+      assert.ok(run.dependsOn(retag, resolve));
+      assert.deepEqual(retag.inputs.environment, resolve.inputs.environment);
     });
 
     it("deploys the pinned digest", () => {
@@ -149,9 +184,14 @@ for (const env of ["dev", "prod", "local"] as const) {
           digest: resolved,
         });
       }
-      const health = run.find(T.command, "slipway-verify-health").inputs;
-      assert.ok((health.triggers as string[]).includes(resolved));
-      assert.match(String(health.create), /^bin\/slipway-gate health --url /);
+      const deployed =
+        env === "local"
+          ? run.find(T.container, "slipway-deploy-container")
+          : run.find(T.app, "slipway-deploy-app");
+      assert.ok(run.dependsOn(deployed, run.find(T.command, "slipway-rollback-retag")));
+      const health = run.find(T.command, "slipway-verify-health");
+      assert.ok(run.dependsOn(health, deployed), "the verification waits for the deploy");
+      assert.match(String(health.inputs.create), /^bin\/slipway-gate health --url /);
     });
 
     it("exports the rollback's mode, pin and digest", () => {
@@ -160,7 +200,10 @@ for (const env of ["dev", "prod", "local"] as const) {
       assert.equal(outputs.imageDigest, resolved);
       assert.equal(outputs.rollbackDigest, resolved);
       assert.equal(outputs.imageRef, `${repository}@${resolved}`);
-      assert.equal(outputs.publishedRef, undefined);
+      assert.equal(outputs.releasedRef, undefined);
+      assert.equal(outputs.candidateDigest, undefined);
+      assert.equal(outputs.promotedFrom, undefined);
+      assert.equal("publishedRef" in outputs, false);
       assert.equal(outputs.reportDir, reportDir);
     });
   });
@@ -219,6 +262,7 @@ describe("rollback options", () => {
     const { run, error } = await runStack("dev", stackConfig("dev"));
     assert.equal(error, undefined, String(error));
     assert.equal(run.all(T.rollback).length, 0);
-    assert.equal(run.all(T.push).length, 2);
+    assert.equal(run.all(T.build).length, 2);
+    assert.ok(run.get(T.command, "slipway-promote-promote") !== undefined);
   });
 });

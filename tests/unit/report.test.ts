@@ -23,8 +23,43 @@ import {
 } from "../../gates/report/sections";
 
 const FIXTURES = join(__dirname, "..", "fixtures", "release");
-const GOOD = join(FIXTURES, "good");
 const BLOCKED = join(FIXTURES, "blocked");
+
+/**
+ * The good release as the digest-addressed pipeline leaves it: the fixture
+ * tests/fixtures/release/good with `promote.json` (the registry-side promotion of the gated digest)
+ * where the push era had `tag-guard.json`, and no `push` stage (nothing is pushed after the build).
+ * Written once per run; the fixture itself is read-only here.
+ */
+const GOOD = ((): string => {
+  const dir = mkdtempSync(join(tmpdir(), "slipway-report-good-"));
+  cpSync(join(FIXTURES, "good"), dir, { recursive: true });
+  const release = JSON.parse(readFileSync(join(dir, "release.json"), "utf8")) as {
+    digest: string;
+    image: string;
+    stages?: Record<string, number>;
+  };
+  delete release.stages?.push;
+  writeFileSync(join(dir, "release.json"), `${JSON.stringify(release, null, 2)}\n`);
+  rmSync(join(dir, "tag-guard.json"), { force: true });
+  const promote: GateResult = {
+    gate: "promote",
+    verdict: "pass",
+    summary: `${release.image} now holds ${release.digest}, and latest too`,
+    details: [],
+    findings: [],
+    figures: {
+      repository: "registry.digitalocean.com/acme/odoo",
+      version: "v1.4.3",
+      digest: release.digest,
+    },
+    timings: { total: 890 },
+    value: release.digest,
+  };
+  writeFileSync(join(dir, "promote.json"), `${JSON.stringify(promote, null, 2)}\n`);
+  return dir;
+})();
+after(() => rmSync(GOOD, { recursive: true, force: true }));
 
 const runCli = (argv: string[]) => runGateCli(argv);
 
@@ -65,7 +100,7 @@ describe("release report: a good release", () => {
         ["test", "pass"],
         ["smoke", "pass"],
         ["scan", "pass"],
-        ["tag-guard", "pass"],
+        ["promote", "pass"],
         ["health", "pass"],
       ],
     );
@@ -136,8 +171,7 @@ describe("release report: a good release", () => {
         "build-runtime",
         "smoke",
         "scan",
-        "tag-guard",
-        "push",
+        "promote",
         "deploy",
         "health",
       ],
@@ -252,7 +286,7 @@ describe("release report: a blocked release", () => {
         ["test", "TEST_FAILURE"],
         ["smoke", "IMAGE_SIZE_EXCEEDED"],
         ["scan", "SECURITY_CRITICAL"],
-        ["tag-guard", NOT_RUN],
+        ["promote", NOT_RUN],
         ["health", NOT_RUN],
       ],
     );
@@ -284,7 +318,7 @@ describe("release report: a blocked release", () => {
     const md = renderMarkdown(assembleReport(input));
     assert.match(md, /^\*\*NOT READY\*\*: 5 blockers, first TEST_FAILURE\.$/m);
     assert.match(md, /\| test \| `TEST_FAILURE` \| 2 failing tests/);
-    assert.match(md, /\| Digest \| not pushed \(or not recorded\) \|/);
+    assert.match(md, /\| Digest \| not released \(or not recorded\) \|/);
     assert.match(md, /its tag now resolves to `sha256:2b9d5c9e[a-f0-9]+`; pin next:/);
     assert.match(md, /Coverage: 71\.27 % \(floor 80 %: below\)/);
     assert.match(
@@ -307,7 +341,7 @@ describe("release report: a blocked release", () => {
       md,
       /Allowlist entry CVE-2019-18224 \(\.trivyignore\.yaml:2\) expired on 2026-10-31/,
     );
-    assert.match(md, /\| tag-guard \| not run \|/);
+    assert.match(md, /\| promote \| not run \|/);
   });
 
   it("only warns, with the same code, when run --advisory", async () => {
@@ -751,6 +785,92 @@ describe("release report: reads the keys the gates write today", () => {
     assert.deepEqual(
       scan.allowlisted.map((a) => [a.id, a.expires, a.statement]),
       [["CVE-2019-18224", "2999-01-31", "not reachable"]],
+    );
+  });
+});
+
+describe("release report: a promotion (prod promoting dev's release)", () => {
+  const DEV_DIGEST = `sha256:${"d".repeat(64)}`;
+  const OTHER = `sha256:${"e".repeat(64)}`;
+
+  /** A results directory with what a promotion runs: the re-scan, the promotion, the verification. */
+  function promotionDir(): string {
+    const dir = emptyDir();
+    for (const gate of ["scan", "promote", "health"]) {
+      cpSync(join(GOOD, `${gate}.json`), join(dir, `${gate}.json`));
+    }
+    return dir;
+  }
+
+  const flags = (dir: string, deployed = DEV_DIGEST) => [
+    "report",
+    "--from",
+    dir,
+    "--version",
+    "v1.4.3",
+    "--mode",
+    "promotion",
+    "--stack",
+    "prod",
+    "--image",
+    "registry.digitalocean.com/acme/odoo:v1.4.3",
+    "--digest",
+    DEV_DIGEST,
+    "--candidate-digest",
+    DEV_DIGEST,
+    "--deployed-digest",
+    deployed,
+    "--promoted-from",
+    "acme-org/slipway/dev",
+    "--commit",
+    "0123456789abcdef",
+    "--print-summary",
+    "--out",
+    join(dir, "report.md"),
+  ];
+
+  it("is READY with the scan, the promotion and the verification only: nothing was built or tested here", async () => {
+    const dir = promotionDir();
+    const { code, stdout, stderr } = await runCli(flags(dir));
+    assert.equal(code, 0, stderr);
+    assert.equal((JSON.parse(stdout.split("\n")[0]) as { readiness: string }).readiness, "READY");
+    const md = readFileSync(join(dir, "report.md"), "utf8");
+    assert.match(md, /^# Promotion report: v1\.4\.3 \(prod\)/);
+    assert.match(md, /\| Promoted from \| `acme-org\/slipway\/dev` \|/);
+    assert.match(md, new RegExp(`\\| Candidate digest \\(gated\\) \\| \`${DEV_DIGEST}\` \\|`));
+    assert.match(md, new RegExp(`\\| Deployed digest \\| \`${DEV_DIGEST}\` \\|`));
+    assert.doesNotMatch(md, /GATE_NOT_RUN/);
+    const release = JSON.parse(readFileSync(join(dir, "release.json"), "utf8")) as Record<
+      string,
+      unknown
+    >;
+    assert.equal(release.mode, "promotion");
+    assert.equal(release.promotedFrom, "acme-org/slipway/dev");
+    assert.equal(release.commit, "0123456789abcdef");
+  });
+
+  it("blocks a promotion whose promote left no result (GATE_NOT_RUN promote)", async () => {
+    const dir = promotionDir();
+    rmSync(join(dir, "promote.json"));
+    const { code, stdout } = await runCli(flags(dir));
+    assert.equal(code, 1);
+    const summary = JSON.parse(stdout.split("\n")[0]) as {
+      readiness: string;
+      blockerCodes: string[];
+    };
+    assert.equal(summary.readiness, "NOT READY");
+    assert.deepEqual(summary.blockerCodes, [NOT_RUN]);
+  });
+
+  it("says so when the deployed digest is not the released one", async () => {
+    const dir = promotionDir();
+    await runCli(flags(dir, OTHER));
+    const md = readFileSync(join(dir, "report.md"), "utf8");
+    assert.match(
+      md,
+      new RegExp(
+        `\\| Deployed digest \\| \`${OTHER}\` \\(\\*\\*differs from the released digest\\*\\*\\) \\|`,
+      ),
     );
   });
 });
