@@ -8,7 +8,7 @@ import {
   Problem,
   problemsFromIssues,
 } from "./errors";
-import { releaseConfigSchema } from "./rules";
+import { configNotices, releaseConfigSchema } from "./rules";
 import { isEnvironment, ReleaseConfig } from "./schema";
 
 /**
@@ -58,6 +58,11 @@ export interface ReleaseSettings {
   secretEnv: Record<string, pulumi.Output<string>>;
   /** `deploy.alerts.slackChannels` channel → its secret webhook URL. */
   slackWebhooks: Record<string, pulumi.Output<string>>;
+  /**
+   * Warnings about what preview cannot check (`slipway:<path>: ...`, from rules.ts `configNotices`):
+   * index.ts logs each with `pulumi.log.warn`. Never a reason to fail.
+   */
+  notices: string[];
 }
 
 /** The result of checking the plain config: the config when valid, and every problem found. */
@@ -367,7 +372,8 @@ export function loadReleaseSettings(): ReleaseSettings {
       );
     }
   }
-  return { stack, config: checked.config, secretEnv, slackWebhooks };
+  const notices = configNotices(checked.config);
+  return { stack, config: checked.config, secretEnv, slackWebhooks, notices };
 }
 
 // ---- offline plan ------------------------------------------------------------------------------
