@@ -8,7 +8,8 @@
 # app.buildArgs.SLIPWAY_REBUILD, scan.severity, scan.trivyImage (the public config contract).
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-GATE="$ROOT/bin/slipway-gate"
+# SLIPWAY_GATE stands in another gate CLI (tests: a recording fake).
+GATE=${SLIPWAY_GATE:-$ROOT/bin/slipway-gate}
 # Where the pipeline writes the gates' results (.slipway/releases, .slipway/rollbacks: the project
 # root, its working directory) and the scripts their own files (.slipway/ci/STACK: pulumi's log, the
 # report). The workflows upload .slipway/ as the run's evidence. SLIPWAY_OUT_ROOT moves both (tests).
@@ -34,6 +35,33 @@ set_output() {
   else
     printf '%s=%s\n' "$1" "$2" >&2
   fi
+}
+
+# No secret on a command line: any user of the machine can read every process's argv (`ps`), and CI
+# logs may print it. Secrets reach tools through the environment, stdin or a private file only; the
+# helpers below do that with shell builtins (printf never starts a process). tests/unit/workflows.test.ts
+# runs the scripts with recording stand-ins for every tool and checks no secret value is in an argv.
+
+# A curl config line, `NAME = "VALUE"`, for `curl --config -` (options read from stdin): how a secret
+# URL or user:password reaches curl.
+curl_option() { # NAME VALUE
+  local value=${2//\\/\\\\}
+  value=${value//\"/\\\"}
+  printf '%s = "%s"\n' "$1" "$value"
+}
+
+# Logs Docker in to HOST with the token in the environment variable VAR, without `docker login`
+# (whose --username would put it in argv): writes a private Docker config (DOCKER_CONFIG, a fresh
+# 0700 directory removed on exit) whose auth entry is the token as user and password, as
+# `doctl registry login` does for DOCR. base64 reads it on stdin.
+docker_auth_from_env() { # HOST VAR
+  local host=$1 var=$2 auth
+  [[ -n ${!var:-} ]] || die "$var is not set: cannot log in to $host"
+  DOCKER_AUTH_DIR=$(mktemp -d)
+  trap 'rm -rf "$DOCKER_AUTH_DIR"' EXIT
+  auth=$(printf '%s:%s' "${!var}" "${!var}" | base64 | tr -d '\n')
+  (umask 077 && printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$host" "$auth" >"$DOCKER_AUTH_DIR/config.json")
+  export DOCKER_CONFIG=$DOCKER_AUTH_DIR
 }
 
 valid_stack() {

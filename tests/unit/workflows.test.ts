@@ -553,3 +553,231 @@ describe("CI scripts (against a recording pulumi)", () => {
     assert.equal(result.code, "TEST_FAILURE");
   });
 });
+
+// ---------------------------------------------------------------------------------------------------
+// No secret on a command line (issue 9 item 7)
+
+/**
+ * Every secret the workflows hand the scripts, each with a value that cannot appear by chance. A
+ * process's argv is readable by any user of the machine (`ps`), so none may reach one.
+ */
+const SECRETS: Record<string, string> = {
+  DIGITALOCEAN_TOKEN: "dop_v1_SECRETdigitalocean0000000000000000000000000000000000000000",
+  PULUMI_ACCESS_TOKEN: "pul-SECRETpulumi000000000000000000000000",
+  PULUMI_CONFIG_PASSPHRASE: "SECRET-passphrase-0000",
+  SLACK_WEBHOOK_URL: "https://hooks.slack.com/services/T000/B000/SECRETslack0000",
+  SMTP_URL: "smtps://mailer:SECRETinurl@smtp.example.com:465",
+  SMTP_USER: "SECRETsmtpuser",
+  SMTP_PASSWORD: "SECRET-smtp-password",
+  GH_TOKEN: "ghs_SECRETgithubtoken000000000000000000",
+};
+
+/** The real tools the scripts run, wrapped so that each records its argv before running. */
+const WRAPPED = [
+  "bash",
+  "node",
+  "base64",
+  "tr",
+  "mktemp",
+  "rm",
+  "mkdir",
+  "cat",
+  "head",
+  "tee",
+  "dirname",
+  "xargs",
+  "echo",
+  "cp",
+  "date",
+];
+
+/** Fakes that record their argv (and, for curl, the config it reads on stdin; for docker, its auth). */
+const FAKE_TOOLS: Record<string, string> = {
+  docker: `case $1 in pull) cp "$DOCKER_CONFIG/config.json" "$FAKE_STATE/docker-config.json" 2>/dev/null; exit 0 ;; esac; exit 0`,
+  curl: `cat >>"$FAKE_STATE/curl-stdin.txt"; exit 0`,
+  git: `for a in "$@"; do case $a in diff) for b in "$@"; do [[ $b == --quiet ]] && exit 1; done; echo "-old +new"; exit 0 ;; esac; done; exit 0`,
+  gh: `echo https://github.com/acme/odoo/pull/7`,
+  // The gate CLI (SLIPWAY_GATE): a pass for every gate, written where --json says.
+  "slipway-gate": `out=""; while (($#)); do [[ $1 == --json ]] && out=$2; shift; done; [[ -n $out ]] && printf '{"gate":"fake","decision":"pass","summary":"ok","details":[],"figures":{}}' >"$out"; exit 0`,
+};
+
+interface ArgvRun {
+  status: number | null;
+  output: string;
+  /** Every argv a tool was started with, one line each: `tool arg arg ...`. */
+  argv: string[];
+  state: string;
+}
+
+/**
+ * Runs a CI script with PATH holding only recording tools (a tool missing from them fails the run,
+ * so none escapes the record), and every secret in the environment.
+ */
+function runRecorded(
+  script: string,
+  args: string[],
+  options: { config?: Record<string, string>; outputs?: Record<string, string> } = {},
+  env: Record<string, string> = {},
+): ArgvRun {
+  const h = harness(options.config ?? {}, options.outputs ?? {});
+  const argvLog = join(h.state, "argv.log");
+  const record = `printf '%s\\n' "\${0##*/} $*" >>"$ARGV_LOG"`;
+  // The recording pulumi fake calls tools too: the wrapped ones, from this PATH.
+  writeFileSync(join(h.bin, "pulumi"), FAKE_PULUMI.replace("\n", `\n${record}\n`), { mode: 0o755 });
+  for (const tool of WRAPPED) {
+    const real = spawnSync("bash", ["-c", `type -P ${tool}`], { encoding: "utf8" }).stdout.trim();
+    assert.ok(real !== "", `${tool} is installed`);
+    writeFileSync(join(h.bin, tool), `#!/bin/bash\n${record}\nexec ${real} "$@"\n`, {
+      mode: 0o755,
+    });
+  }
+  for (const [tool, body] of Object.entries(FAKE_TOOLS)) {
+    writeFileSync(join(h.bin, tool), `#!/bin/bash\n${record}\n${body}\n`, { mode: 0o755 });
+  }
+  const result = spawnSync("/bin/bash", [join(ROOT, "scripts", "ci", script), ...args], {
+    encoding: "utf8",
+    env: {
+      PATH: h.bin,
+      HOME: h.state,
+      FAKE_STATE: h.state,
+      ARGV_LOG: argvLog,
+      SLIPWAY_OUT_ROOT: h.out,
+      SLIPWAY_GATE: join(h.bin, "slipway-gate"),
+      ...SECRETS,
+      ...env,
+    },
+    timeout: 60_000,
+  });
+  return {
+    status: result.status,
+    output: `${result.stdout}${result.stderr}`,
+    argv: existsSync(argvLog) ? readFileSync(argvLog, "utf8").trim().split("\n") : [],
+    state: h.state,
+  };
+}
+
+/** The argv lines holding a secret value, named by the secret (none is the only right answer). */
+function leaks(argv: readonly string[]): string[] {
+  return argv.flatMap((line) =>
+    Object.entries(SECRETS)
+      .filter(([, value]) => line.includes(value))
+      .map(([name]) => `${name} in: ${line}`),
+  );
+}
+
+describe("CI scripts put no secret on a command line (recording tools)", () => {
+  const cleanup: string[] = [];
+  afterEach(() => {
+    for (const state of cleanup.splice(0)) {
+      rmSync(join(state, ".."), { recursive: true, force: true });
+    }
+  });
+  const recorded = (...args: Parameters<typeof runRecorded>): ArgvRun => {
+    const run = runRecorded(...args);
+    cleanup.push(run.state);
+    assert.doesNotMatch(
+      run.output,
+      /command not found|No such file or directory/,
+      "every tool is a recording one",
+    );
+    return run;
+  };
+
+  it("the workflows hand secrets to steps only through env (never an action input or a run line)", () => {
+    for (const { file, id, job } of allJobs()) {
+      for (const step of job.steps) {
+        const exposed = JSON.stringify({ run: step.run, with: step.with });
+        assert.doesNotMatch(exposed, /secrets\./, `${file}:${id}: ${step.name ?? ""}`);
+      }
+    }
+  });
+
+  it("the recording would catch a secret in an argv (a docker login with the token as user)", () => {
+    const argv = [
+      `docker login registry.digitalocean.com --username ${SECRETS.DIGITALOCEAN_TOKEN}`,
+    ];
+    assert.deepEqual(leaks(argv), [`DIGITALOCEAN_TOKEN in: ${argv[0]}`]);
+  });
+
+  it("weekly-check pulls from DOCR with the token in a private Docker config, not in docker's argv", () => {
+    const run = recorded("weekly-check.sh", ["prod"], {
+      config: { baseImage: `python:3.11@sha256:${"a".repeat(64)}` },
+      outputs: { imageRef: `registry.digitalocean.com/acme/odoo@${DIGEST}` },
+    });
+    assert.equal(run.status, 0, run.output);
+    assert.ok(
+      run.argv.includes(`docker pull --quiet registry.digitalocean.com/acme/odoo@${DIGEST}`),
+      run.argv.join("\n"),
+    );
+    assert.ok(!run.argv.some((l) => l.startsWith("docker login")), "no docker login");
+    const config = JSON.parse(readFileSync(join(run.state, "docker-config.json"), "utf8")) as {
+      auths: Record<string, { auth: string }>;
+    };
+    const auth = Buffer.from(config.auths["registry.digitalocean.com"].auth, "base64").toString();
+    assert.equal(auth, `${SECRETS.DIGITALOCEAN_TOKEN}:${SECRETS.DIGITALOCEAN_TOKEN}`);
+    assert.deepEqual(leaks(run.argv), []);
+  });
+
+  it("notify hands curl the Slack webhook and the SMTP credentials on stdin, not in its argv", () => {
+    const run = recorded(
+      "notify.sh",
+      ["prod", "release"],
+      {},
+      {
+        MAIL_FROM: "slipway@example.com",
+        MAIL_TO: "ops@example.com",
+      },
+    );
+    assert.equal(run.status, 0, run.output);
+    const curls = run.argv.filter((l) => l.startsWith("curl "));
+    assert.equal(curls.length, 2, run.argv.join("\n"));
+    for (const line of curls) assert.match(line, /^curl --config - /);
+    const stdin = readFileSync(join(run.state, "curl-stdin.txt"), "utf8");
+    assert.ok(stdin.includes(`url = "${SECRETS.SLACK_WEBHOOK_URL}"`), stdin);
+    assert.ok(stdin.includes(`url = "${SECRETS.SMTP_URL}"`), stdin);
+    assert.ok(stdin.includes(`user = "${SECRETS.SMTP_USER}:${SECRETS.SMTP_PASSWORD}"`), stdin);
+    assert.deepEqual(leaks(run.argv), []);
+  });
+
+  it("config-pr pushes with a credential helper reading GH_TOKEN, not a token in the remote URL", () => {
+    const body = join(tmpdir(), `slipway-pr-body-${process.pid}.md`);
+    writeFileSync(body, "why\n");
+    try {
+      const run = recorded(
+        "config-pr.sh",
+        ["prod", "rollback/prod", "Roll back", body],
+        {},
+        {
+          GITHUB_REPOSITORY: "acme/odoo",
+        },
+      );
+      assert.equal(run.status, 0, run.output);
+      const push = run.argv.find((l) => l.startsWith("git ") && l.includes(" push "));
+      assert.ok(push !== undefined, run.argv.join("\n"));
+      assert.match(
+        push,
+        /https:\/\/github\.com\/acme\/odoo\.git HEAD:refs\/heads\/rollback\/prod$/,
+      );
+      assert.match(push, /credential\.helper=!f\(\).*"\$GH_TOKEN"/);
+      assert.deepEqual(leaks(run.argv), []);
+    } finally {
+      rmSync(body, { force: true });
+    }
+  });
+
+  for (const [script, args, config] of [
+    ["release.sh", ["dev"], { "release.version": "v1.5.0-dev" }],
+    ["release.sh", ["prod"], { "release.version": "v1.5.0" }],
+    ["rollback.sh", ["prod", "v1.4.2"], { "release.version": "v1.5.0" }],
+    ["weekly-rebuild.sh", ["dev"], { "release.version": "v1.5.0-dev" }],
+  ] as const) {
+    it(`${script} ${args.join(" ")} passes no secret in any argv`, () => {
+      const run = recorded(script, [...args], { config: { ...config } });
+      assert.ok(
+        run.argv.some((l) => l.startsWith("pulumi ")),
+        run.argv.join("\n"),
+      );
+      assert.deepEqual(leaks(run.argv), []);
+    });
+  }
+});
