@@ -4,8 +4,9 @@
 # the same Pulumi backend), where the GitHub-only parts (step summary, outputs) are skipped.
 #
 # Stack outputs the scripts read (index.ts exports them): releaseTag, imageDigest, imageRef, repository,
-# healthUrl. Config keys they read or set: release.version, release.pin, baseImage,
-# app.buildArgs.SLIPWAY_REBUILD, scan.severity, scan.trivyImage (the public config contract).
+# healthUrl, sourceCommit, releaseReport. Config keys they read or set: release.version, release.pin,
+# release.promoteFrom, release.commit, baseImage, app.buildArgs.SLIPWAY_REBUILD, scan.severity,
+# scan.trivyImage (the public config contract).
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # SLIPWAY_GATE stands in another gate CLI (tests: a recording fake).
@@ -161,11 +162,59 @@ ensure_scanner() { # STACK
   config_set "$1" scan.trivyImage "$TRIVY_IMAGE"
 }
 
+# The stack a stack promotes from (config release.promoteFrom, e.g. prod → dev), or nothing when it
+# builds its own images.
+promote_source() { # STACK
+  config_get "$1" release.promoteFrom
+}
+
+# Before a promotion: the source stack's current release must be the commit being released, and
+# its report READY. Reads the source stack's outputs `sourceCommit` (config release.commit, set by CI
+# before its `up`) and `releaseReport` ({verdict: READY|NOT READY, ...}). Dies saying what happened and
+# what to do otherwise.
+check_promotion() { # STACK SOURCE COMMIT
+  local stack=$1 from=$2 commit=$3 source_commit verdict
+  source_commit=$(stack_output "$from" sourceCommit)
+  [[ -n $source_commit ]] ||
+    die "cannot promote to $stack: stack $from has no sourceCommit output (no release of $from yet, or released without release.commit). Release $commit on $from first (push it to main), then run this again."
+  if [[ $source_commit != "$commit" ]]; then
+    die "cannot promote to $stack: $from's current release was built from commit $source_commit, not $commit (the commit being released). Wait for the $from release of $commit to finish (a push to main releases $from) and re-run this job, or tag the commit $from released ($source_commit)."
+  fi
+  mkdir -p "$CI_DIR_BASE"
+  stack_output "$from" releaseReport >"$CI_DIR_BASE/$from-release-report.json" || true
+  verdict=$(json_field "$CI_DIR_BASE/$from-release-report.json" verdict)
+  if [[ $verdict != READY ]]; then
+    die "cannot promote to $stack: $from's release of $commit is ${verdict:-of unknown verdict (no releaseReport output)}, not READY: read $from's release report, fix it and release $from again."
+  fi
+  log "promoting to $stack what $from released from $commit (READY)"
+}
+
+# The commit this run releases: GitHub's, else this checkout's.
+release_commit() {
+  if [[ -n ${GITHUB_SHA:-} ]]; then
+    printf '%s' "$GITHUB_SHA"
+  else
+    git -C "$ROOT" rev-parse HEAD 2>/dev/null || true
+  fi
+}
+
+# Marks the gates a promotion does not run (the source stack ran them on the same digest).
+mark_promoted() { # DIR FROM GATE...
+  local dir=$1 from=$2 gate
+  shift 2
+  for gate in "$@"; do
+    if [[ ! -f $dir/$gate.json && ! -f $dir/$gate.skipped ]]; then
+      printf 'not run on a promotion: %s ran it on the same digest, and its report was READY\n' "$from" \
+        >"$dir/$gate.skipped"
+    fi
+  done
+}
+
 # Runs `pulumi up` on a stack and assembles the release report, whatever the outcome.
 # Sets: UP_STATUS (pulumi's exit code), REPORT_STATUS (the report gate's), CI_DIR, RESULTS_DIR.
 # The report goes to $CI_DIR/report.md (+ report.json) and the job summary.
-release_and_report() { # STACK VERSION PIN PREVIOUS
-  local stack=$1 version=$2 pin=$3 previous=$4 mode=release
+release_and_report() { # STACK VERSION PIN PREVIOUS [PROMOTE_FROM]
+  local stack=$1 version=$2 pin=$3 previous=$4 from=${5:-} mode=release
   if [[ -n $pin ]]; then mode=rollback; else ensure_scanner "$stack"; fi
   CI_DIR="$CI_DIR_BASE/$stack"
   RESULTS_DIR="$OUT_ROOT/$(results_dir "$version" "$pin")"
@@ -183,6 +232,9 @@ release_and_report() { # STACK VERSION PIN PREVIOUS
   if ((UP_STATUS == 0)); then
     if [[ $mode == rollback ]]; then
       mark_unchanged "$RESULTS_DIR" resolve health
+    elif [[ -n $from ]]; then
+      mark_promoted "$RESULTS_DIR" "$from" preflight lint base test smoke
+      mark_unchanged "$RESULTS_DIR" scan tag-guard health
     else
       mark_unchanged "$RESULTS_DIR" preflight lint base test smoke scan tag-guard health
     fi
