@@ -119,3 +119,103 @@ export function isInstanceSize(slug: string): boolean {
 export function isDeprecatedInstanceSize(slug: string): boolean {
   return (DEPRECATED_INSTANCE_SIZES as readonly string[]).includes(slug);
 }
+
+/**
+ * Enums of the app spec that the offline plan checks its doctl YAML against (same spec commit):
+ * `app_variable_definition.yml` (env `type`, `scope`), `apps_image_source_spec.yml` (`registry_type`),
+ * `app_alert_spec_rule.yml`, `app_alert_spec_operator.yml`, `app_alert_spec_window.yml`.
+ */
+export const SPEC_ENUMS: Readonly<Record<string, readonly string[]>> = {
+  "envs.type": ["GENERAL", "SECRET"],
+  "envs.scope": ["UNSET", "RUN_TIME", "BUILD_TIME", "RUN_AND_BUILD_TIME"],
+  "image.registry_type": ["DOCKER_HUB", "DOCR", "GHCR"],
+  "alerts.rule": [
+    "UNSPECIFIED_RULE",
+    "CPU_UTILIZATION",
+    "MEM_UTILIZATION",
+    "RESTART_COUNT",
+    "DEPLOYMENT_FAILED",
+    "DEPLOYMENT_LIVE",
+    "DOMAIN_FAILED",
+    "DOMAIN_LIVE",
+    "AUTOSCALE_FAILED",
+    "AUTOSCALE_SUCCEEDED",
+    "FUNCTIONS_ACTIVATION_COUNT",
+    "FUNCTIONS_AVERAGE_DURATION_MS",
+    "FUNCTIONS_ERROR_RATE_PER_MINUTE",
+    "FUNCTIONS_AVERAGE_WAIT_TIME_MS",
+    "FUNCTIONS_ERROR_COUNT",
+    "FUNCTIONS_GB_RATE_PER_SECOND",
+    "REQUESTS_PER_SECOND",
+    "REQUEST_DURATION_P95_MS",
+  ],
+  "alerts.operator": ["UNSPECIFIED_OPERATOR", "GREATER_THAN", "LESS_THAN"],
+  "alerts.window": [
+    "UNSPECIFIED_WINDOW",
+    "FIVE_MINUTES",
+    "TEN_MINUTES",
+    "THIRTY_MINUTES",
+    "ONE_HOUR",
+  ],
+  "databases.engine": ["UNSET", ...DATABASE_ENGINES],
+};
+
+/**
+ * The closed values of an app spec in doctl's form (snake_case) that App Platform would refuse: region,
+ * instance sizes and counts, and the enums of {@link SPEC_ENUMS}. One line per problem, with its
+ * path in the spec (`services[0].instance_size_slug`); none when all is known.
+ */
+export function appSpecEnumProblems(spec: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const list = (value: unknown): Record<string, unknown>[] =>
+    Array.isArray(value) ? (value as Record<string, unknown>[]) : [];
+  const check = (where: string, enumKey: string, value: unknown) => {
+    if (value === undefined) return;
+    const allowed = SPEC_ENUMS[enumKey];
+    if (!allowed.includes(String(value))) {
+      problems.push(`${where}: "${String(value)}" is not one of ${allowed.join(", ")}`);
+    }
+  };
+  const alerts = (where: string, items: unknown) =>
+    list(items).forEach((alert, i) => {
+      for (const field of ["rule", "operator", "window"]) {
+        check(`${where}alerts[${i}].${field}`, `alerts.${field}`, alert[field]);
+      }
+    });
+  if (spec.region !== undefined && !isAppPlatformRegion(String(spec.region))) {
+    problems.push(
+      `region: "${String(spec.region)}" is not one of ${APP_PLATFORM_REGIONS.join(", ")}`,
+    );
+  }
+  alerts("", spec.alerts);
+  list(spec.databases).forEach((db, i) =>
+    check(`databases[${i}].engine`, "databases.engine", db.engine),
+  );
+  for (const kind of ["services", "workers", "jobs"]) {
+    list(spec[kind]).forEach((component, i) => {
+      const where = `${kind}[${i}].`;
+      const size = component.instance_size_slug;
+      if (
+        size !== undefined &&
+        !isInstanceSize(String(size)) &&
+        !isDeprecatedInstanceSize(String(size))
+      ) {
+        problems.push(`${where}instance_size_slug: "${String(size)}" is not an App Platform size`);
+      }
+      if (
+        SINGLE_INSTANCE_SIZES.includes(String(size)) &&
+        Number(component.instance_count ?? 1) > 1
+      ) {
+        problems.push(`${where}instance_count: ${String(size)} allows one instance only`);
+      }
+      const image = component.image as Record<string, unknown> | undefined;
+      check(`${where}image.registry_type`, "image.registry_type", image?.registry_type);
+      list(component.envs).forEach((env, j) => {
+        check(`${where}envs[${j}].type`, "envs.type", env.type);
+        check(`${where}envs[${j}].scope`, "envs.scope", env.scope);
+      });
+      alerts(where, component.alerts);
+    });
+  }
+  return problems;
+}
