@@ -181,8 +181,14 @@ check_promotion() { # STACK SOURCE COMMIT
     die "cannot promote to $stack: $from's current release was built from commit $source_commit, not $commit (the commit being released). Wait for the $from release of $commit to finish (a push to main releases $from) and re-run this job, or tag the commit $from released ($source_commit)."
   fi
   mkdir -p "$CI_DIR_BASE"
-  stack_output "$from" releaseReport >"$CI_DIR_BASE/$from-release-report.json" || true
-  verdict=$(json_field "$CI_DIR_BASE/$from-release-report.json" verdict)
+  # --json: the output as JSON whatever its type (an object, or JSON text exported as a string).
+  pulumi stack output --stack "$from" releaseReport --json >"$CI_DIR_BASE/$from-release-report.json" 2>/dev/null || true
+  verdict=$(node -e '
+    let v;
+    try { v = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); } catch { process.exit(0); }
+    if (typeof v === "string") { try { v = JSON.parse(v); } catch { process.exit(0); } }
+    if (v !== null && typeof v === "object" && typeof v.verdict === "string") process.stdout.write(v.verdict);
+  ' "$CI_DIR_BASE/$from-release-report.json")
   if [[ $verdict != READY ]]; then
     die "cannot promote to $stack: $from's release of $commit is ${verdict:-of unknown verdict (no releaseReport output)}, not READY: read $from's release report, fix it and release $from again."
   fi

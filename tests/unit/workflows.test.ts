@@ -318,7 +318,7 @@ while (($#)); do
   case $1 in
     --stack) stack=$2; shift ;;
     --path) path=$2; shift ;;
-    --yes|--non-interactive|--diff) ;;
+    --yes|--non-interactive|--diff|--json) ;;
     *) args+=("$1") ;;
   esac
   shift
@@ -856,6 +856,12 @@ describe("CI release: prod promotes dev's release of the tagged commit (recordin
     assert.equal(status, 1);
     assert.match(output, /dev's release of \w+ is NOT READY, not READY: read dev's release report/);
     assert.deepEqual(ups(calls), []);
+  });
+
+  it("reads a releaseReport exported as JSON text too", () => {
+    const h = make({ sourceCommit: COMMIT, releaseReport: JSON.stringify(READY) });
+    const { status, output } = run(h, "release.sh", ["prod"], { GITHUB_SHA: COMMIT });
+    assert.equal(status, 0, output);
   });
 
   it("refuses when dev has released nothing yet (no sourceCommit)", () => {
