@@ -13,6 +13,7 @@ import { loadReleaseSettings } from "./stacks";
 async function slipway() {
   const settings = loadReleaseSettings();
   const c = settings.config;
+  for (const notice of settings.notices) pulumi.log.warn(notice);
   // App Platform hands SECRET values back encrypted: they may stay as stored only when they are the
   // ones the previous `up` deployed (see AppDeploymentArgs.secretsUnchanged).
   const secretsUnchanged =

@@ -22,7 +22,8 @@ import { parseArgs } from "node:util";
 import { parse, stringify } from "yaml";
 import { doctlAppSpec } from "../components/appSpec";
 import { dockerBuildCommand, type BuildSpec } from "../gates/commands";
-import { NAMESPACE, withOfflineSecrets } from "../stacks";
+import { NAMESPACE, SECRETS_KEY, SLACK_KEY, withOfflineSecrets } from "../stacks";
+import { appSpecEnumProblems } from "../stacks/digitalocean";
 import {
   leaves,
   type MockRun,
@@ -267,23 +268,9 @@ function details(resource: Recorded): string[] {
         lines.push(`health:   every ${hc.interval}: ${(hc.tests ?? []).slice(1).join(" ")}`);
       break;
     }
-    case TYPE.app: {
-      const { spec, alertDestinations } = doctlAppSpec(p.spec);
-      lines.push("app spec (doctl apps spec validate accepts it):");
-      lines.push(indent(stringify(spec, { lineWidth: 0 }), "  "));
-      if (alertDestinations.length > 0) {
-        lines.push(
-          "alert destinations (set by the provider through the alerts API, not in the spec):",
-        );
-        const byDest = new Map<string, string[]>();
-        for (const d of alertDestinations) {
-          const key = JSON.stringify(d.destinations);
-          byDest.set(key, [...(byDest.get(key) ?? []), d.rule]);
-        }
-        for (const [dest, rules] of byDest) lines.push(`  ${rules.join(", ")} → ${dest}`);
-      }
+    case TYPE.app:
+      lines.push(...appSpecLines(p.spec));
       break;
-    }
     case TYPE.docr:
       lines.push(`registry: ${text(p.name)} (${text(p.subscriptionTierSlug)})`);
       break;
@@ -294,6 +281,68 @@ function details(resource: Recorded): string[] {
       break;
     default:
       break;
+  }
+  return lines;
+}
+
+/** What stands in a secret's value in the printed spec: the `pulumi config` key that fills it. */
+export function secretPlaceholder(configPath: string): string {
+  return `<secret: pulumi config ${NAMESPACE}:${configPath}>`;
+}
+
+/**
+ * The App spec as the plan prints it, usable as printed: doctl's YAML (snake_case), every secret env
+ * `type: SECRET` with a placeholder naming the `pulumi config` key that fills it, the alert
+ * destinations (which App Platform's spec has no field for) printed beside it, and the result of the
+ * offline check: the spec's closed values (region, sizes, enums) against DigitalOcean's OpenAPI lists
+ * (stacks/digitalocean.ts). Field names are checked by the tests (pipelinePlan.test.ts); what only the
+ * API knows (`doctl apps spec validate` needs an account) is not claimed.
+ */
+export function appSpecLines(appSpec: unknown): string[] {
+  const { spec, alertDestinations } = doctlAppSpec(appSpec);
+  const secretEnvs = (component: unknown) => {
+    const envs = (component as { envs?: Record<string, unknown>[] } | null)?.envs ?? [];
+    for (const env of envs) {
+      if (env.type !== "SECRET" && env.value !== SECRET_MASK) continue;
+      env.type = "SECRET";
+      env.value = secretPlaceholder(`${SECRETS_KEY}.${String(env.key)}`);
+    }
+  };
+  secretEnvs(spec);
+  for (const kind of ["services", "workers", "jobs"]) {
+    for (const component of (spec[kind] as unknown[] | undefined) ?? []) secretEnvs(component);
+  }
+  const problems = appSpecEnumProblems(spec);
+  const lines = [
+    "app spec, doctl's YAML (checked offline: the field names and enums of App Platform's spec, from DigitalOcean's OpenAPI; the API's own validation is not run here):",
+    indent(stringify(spec, { lineWidth: 0 }), "  "),
+    problems.length === 0
+      ? "  # checked: region, instance size and count, env, image and alert values are App Platform's"
+      : `  # NOT App Platform's: ${problems.join("; ")}`,
+  ];
+  if (alertDestinations.length > 0) {
+    lines.push(
+      "alert destinations (not part of App Platform's spec: the provider assigns them after the deploy, POST /v2/apps/{app_id}/alerts/{alert_id}/destinations; emails must belong to members of the app's team):",
+    );
+    const byDest = new Map<string, { rules: string[]; destinations: unknown }>();
+    for (const d of alertDestinations) {
+      const key = JSON.stringify(d.destinations);
+      const entry = byDest.get(key) ?? { rules: [], destinations: d.destinations };
+      entry.rules.push(d.rule);
+      byDest.set(key, entry);
+    }
+    const printed = [...byDest.values()].map(({ rules, destinations }) => {
+      const dest = { ...(destinations as Record<string, unknown>) };
+      const slack = (dest.slack_webhooks as { channel: string; url: unknown }[] | undefined) ?? [];
+      if (slack.length > 0) {
+        dest.slack_webhooks = slack.map((w) => ({
+          channel: w.channel,
+          url: secretPlaceholder(`${SECRETS_KEY}.${SLACK_KEY}.${w.channel}`),
+        }));
+      }
+      return { rules, ...dest };
+    });
+    lines.push(indent(stringify(printed, { lineWidth: 0 }), "  "));
   }
   return lines;
 }

@@ -8,7 +8,7 @@ import {
   Problem,
   problemsFromIssues,
 } from "./errors";
-import { releaseConfigSchema } from "./rules";
+import { configNotices, releaseConfigSchema } from "./rules";
 import { secretsFingerprint } from "./secretsFingerprint";
 import { isEnvironment, ReleaseConfig } from "./schema";
 
@@ -66,6 +66,11 @@ export interface ReleaseSettings {
   registryToken?: pulumi.Output<string>;
   /** `secretsFingerprint` of the `deploy.secretEnv` values: changes exactly when one of them does. */
   secretsFingerprint: string;
+  /**
+   * Warnings about what preview cannot check (`slipway:<path>: ...`, from rules.ts `configNotices`):
+   * index.ts logs each with `pulumi.log.warn`. Never a reason to fail.
+   */
+  notices: string[];
 }
 
 /** Where the DigitalOcean provider takes its token from; the registry steps take the same. */
@@ -395,6 +400,7 @@ export function loadReleaseSettings(): ReleaseSettings {
     secretEnv,
     slackWebhooks,
     secretsFingerprint: secretsFingerprint(wanted, stack),
+    notices: configNotices(checked.config),
     ...(checked.config.deploy.target === "app-platform" && token !== undefined
       ? { registryToken: pulumi.secret(token) }
       : {}),

@@ -1,6 +1,17 @@
 import { isLoopbackHost, parseImageRef } from "../gates/imageRef";
 import { baseConfigSchema, ENVIRONMENTS, Environment, ReleaseConfig } from "./schema";
-import { PathSegment, valueAt } from "./errors";
+import {
+  APP_PLATFORM_REGIONS,
+  DEPRECATED_INSTANCE_SIZES,
+  ENGINES_WITH_DB_FIELDS,
+  INSTANCE_SIZES,
+  isAppPlatformRegion,
+  isDeprecatedInstanceSize,
+  isInstanceSize,
+  regionOfDatacenter,
+  SINGLE_INSTANCE_SIZES,
+} from "./digitalocean";
+import { formatProblems, PathSegment, Problem, valueAt } from "./errors";
 
 /**
  * The rules that depend on the environment or on several keys, as zod refinements over the base schema.
@@ -249,17 +260,70 @@ export const RULES: readonly Rule[] = [
     },
   }),
   /**
-   * App Platform regions are three-letter slugs (`fra`); `fra1` is a datacenter (Droplets, DOCR), which
-   * the app spec refuses. The region defaults to `fra`, so an app-platform target always has one.
+   * App Platform has a closed list of regions (digitalocean.ts, from DO's OpenAPI `app_spec.yml`);
+   * `fra1` is a datacenter (Droplets, DOCR), which the app spec refuses. The region defaults to `fra`,
+   * so an app-platform target always has one.
    */
   rule({
     id: "app-platform-region",
     needs: ["deploy.target", "deploy.region"],
     check: ({ deploy }, report) => {
-      if (deploy.target === "app-platform" && !/^[a-z]{3}$/.test(deploy.region)) {
+      if (deploy.target !== "app-platform" || isAppPlatformRegion(deploy.region)) return;
+      const region = regionOfDatacenter(deploy.region);
+      const hint =
+        region === undefined
+          ? ""
+          : ` ("${deploy.region}" is a datacenter of region ${region}: use ${region})`;
+      report(
+        ["deploy", "region"],
+        `"${deploy.region}" is not an App Platform region${hint}; allowed: ${APP_PLATFORM_REGIONS.join(", ")}`,
+      );
+    },
+  }),
+  /** Instance sizes are a closed list (digitalocean.ts, DO's `app_component_instance_base.yml`). */
+  rule({
+    id: "app-platform-instance-size",
+    needs: ["deploy.target", "deploy.instanceSizeSlug"],
+    check: ({ deploy }, report) => {
+      const slug = deploy.instanceSizeSlug;
+      if (deploy.target !== "app-platform") return;
+      if (isInstanceSize(slug) || isDeprecatedInstanceSize(slug)) return;
+      report(
+        ["deploy", "instanceSizeSlug"],
+        `"${slug}" is not an App Platform instance size; allowed: ${INSTANCE_SIZES.join(", ")} (legacy, deprecated: ${DEPRECATED_INSTANCE_SIZES.join(", ")})`,
+      );
+    },
+  }),
+  /** Some sizes allow one instance only (`single_instance_only` in DO's instance size list). */
+  rule({
+    id: "app-platform-single-instance",
+    needs: ["deploy.target", "deploy.instanceSizeSlug", "deploy.instanceCount"],
+    check: ({ deploy }, report) => {
+      const slug = deploy.instanceSizeSlug;
+      if (deploy.target !== "app-platform" || deploy.instanceCount <= 1) return;
+      if (!SINGLE_INSTANCE_SIZES.includes(slug)) return;
+      const scalable = INSTANCE_SIZES.filter((size) => !SINGLE_INSTANCE_SIZES.includes(size));
+      report(
+        ["deploy", "instanceCount"],
+        `is ${deploy.instanceCount}, but ${slug} allows one instance only (single-instance sizes: ${SINGLE_INSTANCE_SIZES.join(", ")}): set deploy.instanceCount 1, or a size that scales: ${scalable.join(", ")}`,
+      );
+    },
+  }),
+  /**
+   * `db_name` and `db_user` configure a MySQL or PostgreSQL database (DO's `app_database_spec.yml`);
+   * another engine given them is refused by the API.
+   */
+  rule({
+    id: "database-engine-fields",
+    needs: ["deploy.database"],
+    check: ({ deploy }, report) => {
+      const database = deploy.database;
+      if (database === undefined || ENGINES_WITH_DB_FIELDS.includes(database.engine)) return;
+      for (const field of ["dbName", "dbUser"] as const) {
+        if (database[field] === undefined) continue;
         report(
-          ["deploy", "region"],
-          `"${deploy.region}" is a datacenter slug: App Platform takes the region, e.g. ${deploy.region.slice(0, 3)}`,
+          ["deploy", "database", field],
+          `engine ${database.engine} does not take ${field} (only ${ENGINES_WITH_DB_FIELDS.join(" and ")} do): pulumi config rm --path deploy.database.${field}`,
         );
       }
     },
@@ -576,3 +640,27 @@ export const releaseConfigSchema = baseConfigSchema.superRefine(
   },
   { when: () => true },
 );
+
+/**
+ * What a valid config cannot promise and preview cannot check, as warnings (`slipway:<path>: ...`
+ * lines): the loader returns them in `ReleaseSettings.notices`, index.ts logs each with
+ * `pulumi.log.warn`. Nothing here fails a preview.
+ */
+export function configNotices(config: ReleaseConfig): string[] {
+  const notices: Problem[] = [];
+  const { deploy } = config;
+  if (deploy.target !== "app-platform") return [];
+  if (deploy.alerts.emails.length > 0) {
+    notices.push({
+      path: ["deploy", "alerts", "emails"],
+      message: `App Platform sends alerts only to members of the DigitalOcean team that owns the app, and refuses other addresses when it applies the alerts (after the build); preview cannot check membership: make sure ${deploy.alerts.emails.join(", ")} ${deploy.alerts.emails.length === 1 ? "is a team member" : "are team members"}`,
+    });
+  }
+  if (isDeprecatedInstanceSize(deploy.instanceSizeSlug)) {
+    notices.push({
+      path: ["deploy", "instanceSizeSlug"],
+      message: `"${deploy.instanceSizeSlug}" is a deprecated legacy size: DigitalOcean asks apps to move to the current sizes (${INSTANCE_SIZES.join(", ")})`,
+    });
+  }
+  return formatProblems(notices);
+}

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseImageRef } from "../gates/imageRef";
+import { SUPPORTED_DATABASE_ENGINES } from "./digitalocean";
 
 /**
  * The stack configuration, one zod object per config key of the `slipway` namespace
@@ -300,12 +301,14 @@ export const alertsSchema = z.strictObject({
 
 export const deploySchema = z.strictObject({
   target: z.enum(["app-platform", "local"]),
-  /** App Platform region slug (`fra`, `nyc`, ...). Default `fra`. */
-  region: z
-    .string()
-    .regex(/^[a-z]{3}\d?$/, { message: "expected a region slug like fra or nyc" })
-    .default("fra"),
+  /**
+   * App Platform region slug (`fra`, `nyc`, ...). Default `fra`. The closed list is checked with an
+   * App Platform target (rules.ts `app-platform-region`, list in digitalocean.ts).
+   */
+  region: z.string().min(1).default("fra"),
+  /** Instances of the service. Sizes that allow one only: rules.ts `app-platform-single-instance`. */
   instanceCount: num(wholeNumber().min(1).max(250)).default(1),
+  /** App Platform instance size (closed list: rules.ts `app-platform-instance-size`, digitalocean.ts). */
   instanceSizeSlug: z.string().min(1).default("apps-s-1vcpu-1gb"),
   /** Plain environment variables for the app. */
   env: z.record(envName, text(z.string())).default({}),
@@ -315,8 +318,10 @@ export const deploySchema = z.strictObject({
   database: z
     .strictObject({
       clusterName: z.string().min(1),
-      engine: z.enum(["PG", "MYSQL", "REDIS"]).default("PG"),
+      engine: z.enum(SUPPORTED_DATABASE_ENGINES).default("PG"),
+      /** PG and MYSQL only (rules.ts `database-engine-fields`). */
       dbName: z.string().min(1).optional(),
+      /** PG and MYSQL only (rules.ts `database-engine-fields`). */
       dbUser: z.string().min(1).optional(),
     })
     .optional(),

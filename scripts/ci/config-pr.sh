@@ -35,8 +35,14 @@ fallback() {
 git -c user.name="github-actions[bot]" -c user.email="41898282+github-actions[bot]@users.noreply.github.com" \
   commit --quiet -m "$title" -- "$file" || fallback "git commit failed"
 host=${GITHUB_SERVER_URL:-https://github.com}
-remote="https://x-access-token:${GH_TOKEN}@${host#https://}/${GITHUB_REPOSITORY}.git"
-git push --quiet --force "$remote" "HEAD:refs/heads/$branch" || fallback "git push of $branch was refused"
+remote="https://${host#https://}/${GITHUB_REPOSITORY}.git"
+# The token reaches git through a credential helper that reads GH_TOKEN from the environment (the
+# single quotes keep it unexpanded here: the helper's shell expands it, in printf, a builtin), never
+# through the remote URL, which would put it in git's argv.
+# shellcheck disable=SC2016 # expanded by the credential helper's shell, on purpose
+git -c credential.helper= \
+  -c 'credential.helper=!f() { test "$1" = get && printf "username=x-access-token\npassword=%s\n" "$GH_TOKEN"; }; f' \
+  push --quiet --force "$remote" "HEAD:refs/heads/$branch" || fallback "git push of $branch was refused"
 url=$(gh pr create --repo "$GITHUB_REPOSITORY" --base main --head "$branch" --title "$title" --body-file "$body" 2>/dev/null) ||
   url=$(gh pr view --repo "$GITHUB_REPOSITORY" "$branch" --json url --jq .url 2>/dev/null) ||
   fallback "gh pr create failed (are pull requests by GitHub Actions allowed?)"

@@ -4,11 +4,13 @@
 # the same Pulumi backend), where the GitHub-only parts (step summary, outputs) are skipped.
 #
 # Stack outputs the scripts read (index.ts exports them): releaseTag, imageDigest, imageRef, repository,
-# healthUrl. Config keys they read or set: release.version, release.pin, baseImage,
-# app.buildArgs.SLIPWAY_REBUILD, scan.severity, scan.trivyImage (the public config contract).
+# healthUrl, sourceCommit, releaseReport. Config keys they read or set: release.version, release.pin,
+# release.promoteFrom, release.commit, baseImage, app.buildArgs.SLIPWAY_REBUILD, scan.severity,
+# scan.trivyImage (the public config contract).
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-GATE="$ROOT/bin/slipway-gate"
+# SLIPWAY_GATE stands in another gate CLI (tests: a recording fake).
+GATE=${SLIPWAY_GATE:-$ROOT/bin/slipway-gate}
 # Where the pipeline writes the gates' results (.slipway/releases, .slipway/rollbacks: the project
 # root, its working directory) and the scripts their own files (.slipway/ci/STACK: pulumi's log, the
 # report). The workflows upload .slipway/ as the run's evidence. SLIPWAY_OUT_ROOT moves both (tests).
@@ -34,6 +36,33 @@ set_output() {
   else
     printf '%s=%s\n' "$1" "$2" >&2
   fi
+}
+
+# No secret on a command line: any user of the machine can read every process's argv (`ps`), and CI
+# logs may print it. Secrets reach tools through the environment, stdin or a private file only; the
+# helpers below do that with shell builtins (printf never starts a process). tests/unit/workflows.test.ts
+# runs the scripts with recording stand-ins for every tool and checks no secret value is in an argv.
+
+# A curl config line, `NAME = "VALUE"`, for `curl --config -` (options read from stdin): how a secret
+# URL or user:password reaches curl.
+curl_option() { # NAME VALUE
+  local value=${2//\\/\\\\}
+  value=${value//\"/\\\"}
+  printf '%s = "%s"\n' "$1" "$value"
+}
+
+# Logs Docker in to HOST with the token in the environment variable VAR, without `docker login`
+# (whose --username would put it in argv): writes a private Docker config (DOCKER_CONFIG, a fresh
+# 0700 directory removed on exit) whose auth entry is the token as user and password, as
+# `doctl registry login` does for DOCR. base64 reads it on stdin.
+docker_auth_from_env() { # HOST VAR
+  local host=$1 var=$2 auth
+  [[ -n ${!var:-} ]] || die "$var is not set: cannot log in to $host"
+  DOCKER_AUTH_DIR=$(mktemp -d)
+  trap 'rm -rf "$DOCKER_AUTH_DIR"' EXIT
+  auth=$(printf '%s:%s' "${!var}" "${!var}" | base64 | tr -d '\n')
+  (umask 077 && printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$host" "$auth" >"$DOCKER_AUTH_DIR/config.json")
+  export DOCKER_CONFIG=$DOCKER_AUTH_DIR
 }
 
 valid_stack() {
@@ -133,11 +162,65 @@ ensure_scanner() { # STACK
   config_set "$1" scan.trivyImage "$TRIVY_IMAGE"
 }
 
+# The stack a stack promotes from (config release.promoteFrom, e.g. prod → dev), or nothing when it
+# builds its own images.
+promote_source() { # STACK
+  config_get "$1" release.promoteFrom
+}
+
+# Before a promotion: the source stack's current release must be the commit being released, and
+# its report READY. Reads the source stack's outputs `sourceCommit` (config release.commit, set by CI
+# before its `up`) and `releaseReport` ({verdict: READY|NOT READY, ...}). Dies saying what happened and
+# what to do otherwise.
+check_promotion() { # STACK SOURCE COMMIT
+  local stack=$1 from=$2 commit=$3 source_commit verdict
+  source_commit=$(stack_output "$from" sourceCommit)
+  [[ -n $source_commit ]] ||
+    die "cannot promote to $stack: stack $from has no sourceCommit output (no release of $from yet, or released without release.commit). Release $commit on $from first (push it to main), then run this again."
+  if [[ $source_commit != "$commit" ]]; then
+    die "cannot promote to $stack: $from's current release was built from commit $source_commit, not $commit (the commit being released). Wait for the $from release of $commit to finish (a push to main releases $from) and re-run this job, or tag the commit $from released ($source_commit)."
+  fi
+  mkdir -p "$CI_DIR_BASE"
+  # --json: the output as JSON whatever its type (an object, or JSON text exported as a string).
+  pulumi stack output --stack "$from" releaseReport --json >"$CI_DIR_BASE/$from-release-report.json" 2>/dev/null || true
+  verdict=$(node -e '
+    let v;
+    try { v = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); } catch { process.exit(0); }
+    if (typeof v === "string") { try { v = JSON.parse(v); } catch { process.exit(0); } }
+    if (v !== null && typeof v === "object" && typeof v.verdict === "string") process.stdout.write(v.verdict);
+  ' "$CI_DIR_BASE/$from-release-report.json")
+  if [[ $verdict != READY ]]; then
+    die "cannot promote to $stack: $from's release of $commit is ${verdict:-of unknown verdict (no releaseReport output)}, not READY: read $from's release report, fix it and release $from again."
+  fi
+  log "promoting to $stack what $from released from $commit (READY)"
+}
+
+# The commit this run releases: GitHub's, else this checkout's.
+release_commit() {
+  if [[ -n ${GITHUB_SHA:-} ]]; then
+    printf '%s' "$GITHUB_SHA"
+  else
+    git -C "$ROOT" rev-parse HEAD 2>/dev/null || true
+  fi
+}
+
+# Marks the gates a promotion does not run (the source stack ran them on the same digest).
+mark_promoted() { # DIR FROM GATE...
+  local dir=$1 from=$2 gate
+  shift 2
+  for gate in "$@"; do
+    if [[ ! -f $dir/$gate.json && ! -f $dir/$gate.skipped ]]; then
+      printf 'not run on a promotion: %s ran it on the same digest, and its report was READY\n' "$from" \
+        >"$dir/$gate.skipped"
+    fi
+  done
+}
+
 # Runs `pulumi up` on a stack and assembles the release report, whatever the outcome.
 # Sets: UP_STATUS (pulumi's exit code), REPORT_STATUS (the report gate's), CI_DIR, RESULTS_DIR.
 # The report goes to $CI_DIR/report.md (+ report.json) and the job summary.
-release_and_report() { # STACK VERSION PIN PREVIOUS
-  local stack=$1 version=$2 pin=$3 previous=$4 mode=release
+release_and_report() { # STACK VERSION PIN PREVIOUS [PROMOTE_FROM]
+  local stack=$1 version=$2 pin=$3 previous=$4 from=${5:-} mode=release
   if [[ -n $pin ]]; then mode=rollback; else ensure_scanner "$stack"; fi
   CI_DIR="$CI_DIR_BASE/$stack"
   RESULTS_DIR="$OUT_ROOT/$(results_dir "$version" "$pin")"
@@ -155,6 +238,9 @@ release_and_report() { # STACK VERSION PIN PREVIOUS
   if ((UP_STATUS == 0)); then
     if [[ $mode == rollback ]]; then
       mark_unchanged "$RESULTS_DIR" resolve health
+    elif [[ -n $from ]]; then
+      mark_promoted "$RESULTS_DIR" "$from" preflight lint base test smoke
+      mark_unchanged "$RESULTS_DIR" scan tag-guard health
     else
       mark_unchanged "$RESULTS_DIR" preflight lint base test smoke scan tag-guard health
     fi

@@ -50,8 +50,9 @@ sent=0
 if [[ -n ${SLACK_WEBHOOK_URL:-} ]]; then
   node -e 'process.stdout.write(JSON.stringify({ text: require("fs").readFileSync(process.argv[1], "utf8") }))' \
     "$work/message.txt" >"$work/slack.json"
-  if curl --fail --silent --show-error --max-time 20 -H 'Content-Type: application/json' \
-    --data @"$work/slack.json" "$SLACK_WEBHOOK_URL" >/dev/null; then
+  # The webhook URL is the secret: curl reads it from stdin (curl_option), not from its argv.
+  if curl_option url "$SLACK_WEBHOOK_URL" | curl --config - --fail --silent --show-error --max-time 20 \
+    -H 'Content-Type: application/json' --data @"$work/slack.json" >/dev/null; then
     log "notified Slack"
     sent=1
   else
@@ -69,9 +70,10 @@ if [[ -n ${SMTP_URL:-} && -n ${MAIL_TO:-} && -n ${MAIL_FROM:-} ]]; then
   rcpt=()
   IFS=',' read -ra addresses <<<"$MAIL_TO"
   for a in "${addresses[@]}"; do rcpt+=(--mail-rcpt "$(echo "$a" | xargs)"); done
-  if curl --fail --silent --show-error --max-time 30 --ssl-reqd --url "$SMTP_URL" \
-    --user "${SMTP_USER:-}:${SMTP_PASSWORD:-}" --mail-from "$MAIL_FROM" "${rcpt[@]}" \
-    --upload-file "$work/mail.txt"; then
+  # The server URL and user:password are secrets: curl reads them from stdin, not from its argv.
+  if { curl_option url "$SMTP_URL"; curl_option user "${SMTP_USER:-}:${SMTP_PASSWORD:-}"; } |
+    curl --config - --fail --silent --show-error --max-time 30 --ssl-reqd \
+      --mail-from "$MAIL_FROM" "${rcpt[@]}" --upload-file "$work/mail.txt"; then
     log "mailed $MAIL_TO"
     sent=1
   else

@@ -2,6 +2,12 @@
 # release.sh STACK: one release of a stack from CI: `pulumi up`, then the release report (READY or
 # NOT READY, in the job summary and .slipway/ci/STACK/report.md), whatever pulumi's outcome.
 #
+# A stack that builds (dev) records the commit it releases: release.commit (GITHUB_SHA, else this
+# checkout's HEAD), exported as its `sourceCommit` output. A stack that promotes (prod: config
+# release.promoteFrom dev) builds nothing: before its `up`, the source stack's current release must
+# be this very commit (its `sourceCommit`) and READY (its `releaseReport.verdict`), else it refuses,
+# saying why and what to do.
+#
 #   EXPECT_VERSION  a release tag (v1.4.2): the stack's committed release.version must equal it, so
 #                   the tag, the stack file and the pushed image tag all say the same version.
 #   VERSION_SUFFIX  appended to release.version for this run only. dev releases every push to main and
@@ -18,6 +24,8 @@ stack=${1:-}
 valid_stack "$stack"
 
 previous=$(stack_output "$stack" releaseTag)
+from=$(promote_source "$stack")
+commit=$(release_commit)
 version=$(config_get "$stack" release.version)
 pin=$(config_get "$stack" release.pin)
 [[ -n $version ]] || die "release.version is not set for stack $stack (Pulumi.$stack.yaml)"
@@ -34,8 +42,16 @@ if [[ -n ${VERSION_SUFFIX:-} && -z $pin ]]; then
   version="$version-$VERSION_SUFFIX"
   config_set "$stack" release.version "$version"
 fi
+if [[ -n $pin ]]; then
+  from="" # a pinned stack rolls back to its own release: nothing is promoted
+elif [[ -n $from ]]; then
+  [[ -n $commit ]] || die "cannot promote to $stack: no commit to compare with $from's (GITHUB_SHA is unset and $ROOT is no git checkout)"
+  check_promotion "$stack" "$from" "$commit"
+elif [[ -n $commit ]]; then
+  config_set "$stack" release.commit "$commit"
+fi
 
-release_and_report "$stack" "$version" "$pin" "$previous"
+release_and_report "$stack" "$version" "$pin" "$previous" "$from"
 set_output version "${pin:-$version}"
 set_output previous "$previous"
 

@@ -8,7 +8,8 @@
 # Outputs (GitHub step outputs): rebuild=true|false, reason, base-next (the reference to pin, if moved).
 #
 #   TRIVY_IMAGE  the scanner, pinned by digest, when the stack does not name one (scan.trivyImage).
-#   DIGITALOCEAN_TOKEN  to pull the running image from DOCR (docker login with the API token).
+#   DIGITALOCEAN_TOKEN  to pull the running image from DOCR: written into a private Docker config
+#                       (lib.sh docker_auth_from_env), never passed on a command line.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -42,7 +43,7 @@ if [[ -z $image ]]; then
 else
   host=${image%%/*}
   if [[ $host == registry.digitalocean.com && -n ${DIGITALOCEAN_TOKEN:-} ]]; then
-    printf '%s' "$DIGITALOCEAN_TOKEN" | docker login "$host" --username "$DIGITALOCEAN_TOKEN" --password-stdin >/dev/null
+    docker_auth_from_env "$host" DIGITALOCEAN_TOKEN
   fi
   docker pull --quiet "$image" >/dev/null || die "cannot pull $image to scan it"
   severity=$(config_get "$stack" scan.severity | node -e '

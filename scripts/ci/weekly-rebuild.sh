@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # weekly-rebuild.sh STACK: the security rebuild of a stack, when weekly-check.sh said so.
+# A stack that builds (dev) rebuilds as below; a stack that promotes (prod: release.promoteFrom dev)
+# builds nothing: it takes a new version and promotes the source stack's current release, which must
+# be this run's commit and READY (check_promotion: the workflow rebuilds dev first, in the same run).
 #   - a new version for it, so the immutable version tags stay true: <release.version>-rebuild.<date>;
 #   - the new base pin when the base moved (BASE_NEXT);
 #   - app.buildArgs.SLIPWAY_REBUILD=<date>: a changed build arg rebuilds the images (a Dockerfile that
@@ -27,11 +30,20 @@ old_digest=$(stack_output "$stack" imageDigest)
 version=$(config_get "$stack" release.version)
 stamp=$(date -u +%Y%m%d)
 new_version="${version%%-rebuild.*}-rebuild.$stamp"
-config_set "$stack" release.version "$new_version"
-if [[ -n ${BASE_NEXT:-} ]]; then config_set "$stack" baseImage "$BASE_NEXT"; fi
-config_set "$stack" app.buildArgs.SLIPWAY_REBUILD "$stamp"
+from=$(promote_source "$stack")
+commit=$(release_commit)
+if [[ -n $from ]]; then
+  [[ -n $commit ]] || die "cannot promote to $stack: no commit to compare with $from's (GITHUB_SHA is unset)"
+  check_promotion "$stack" "$from" "$commit"
+  config_set "$stack" release.version "$new_version"
+else
+  config_set "$stack" release.version "$new_version"
+  if [[ -n ${BASE_NEXT:-} ]]; then config_set "$stack" baseImage "$BASE_NEXT"; fi
+  config_set "$stack" app.buildArgs.SLIPWAY_REBUILD "$stamp"
+  if [[ -n $commit ]]; then config_set "$stack" release.commit "$commit"; fi
+fi
 
-release_and_report "$stack" "$new_version" "" "$previous"
+release_and_report "$stack" "$new_version" "" "$previous" "$from"
 set_output version "$new_version"
 if ((UP_STATUS != 0)); then
   printf '::error::the security rebuild of %s failed (pulumi up exit %s): the report lists what stopped it\n' "$stack" "$UP_STATUS" >&2

@@ -331,7 +331,7 @@ const cases: Case[] = [
     name: "a datacenter slug as App Platform region",
     changes: { "deploy.region": "fra1" },
     path: "slipway:deploy.region",
-    says: /fra$/m,
+    says: /region fra: use fra\)/,
   },
   {
     name: "a local stack deploying to App Platform",

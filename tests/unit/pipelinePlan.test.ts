@@ -96,9 +96,9 @@ describe("npm run plan", () => {
     );
     assert.match(stdout, new RegExp(`digest: ${digest}\n`), "the App runs the promoted digest");
     assert.doesNotMatch(stdout, /push: |keepRemotely|slipway-gate (test|smoke) /);
-    assert.match(stdout, /app spec \(doctl apps spec validate accepts it\):\n +name: odoo\n/);
+    assert.match(stdout, /app spec, doctl's YAML \(checked offline: [^\n]*\):\n +name: odoo\n/);
     assert.match(stdout, /registry_type: DOCR/);
-    assert.match(stdout, /value: "\[secret\]"/);
+    assert.match(stdout, /value: "<secret: pulumi config slipway:secrets\.ODOO_ADMIN_PASSWD>"/);
     assert.doesNotMatch(stdout, /registryType|httpPort|instanceCount/);
   });
 

@@ -12,7 +12,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { validateWorkflow } from "@action-validator/core";
 import { parse } from "yaml";
 import { block, GateResult, pass } from "../../gates/result";
@@ -81,6 +81,12 @@ const VERIFIED: Record<string, { sha: string; version: string }> = {
   "pulumi/actions": { sha: "8e5e406f4007fca908480587cb9893c07090f58d", version: "v7.0.0" },
   // package.json at this commit in actions/upload-artifact says "version": "4.6.2".
   "actions/upload-artifact": { sha: "ea165f8d65b6e75b540449e92b4886f43607fa02", version: "v4.6.2" },
+  // The v4.3.0 tag of docker/setup-buildx-action resolves to this commit (git rev-parse
+  // v4.3.0^{commit} in a clone of it); its action.yml runs node24, driver default docker-container.
+  "docker/setup-buildx-action": {
+    sha: "37fe631027851001ddb9b187196cc803df7f5f0e",
+    version: "v4.3.0",
+  },
 };
 
 describe("CI workflows", () => {
@@ -302,16 +308,17 @@ describe("CI workflows", () => {
 /**
  * A `pulumi` that records its arguments and keeps config and stack outputs as files: enough for the
  * CI scripts' calls (`config get/set --stack S --path K [V]`, `stack output --stack S NAME`, `up`,
- * which copies prepared gate results into the results directory and exits FAKE_UP_STATUS).
+ * which copies prepared gate results into the results directory and exits FAKE_UP_STATUS). A stack
+ * output is read from `outputs/S/NAME` when that exists (another stack's outputs), else `outputs/NAME`.
  */
 const FAKE_PULUMI = `#!/usr/bin/env bash
 printf '%s\\n' "$*" >>"$FAKE_STATE/calls.log"
-path=""; args=()
+path=""; stack=""; args=()
 while (($#)); do
   case $1 in
-    --stack) shift ;;
+    --stack) stack=$2; shift ;;
     --path) path=$2; shift ;;
-    --yes|--non-interactive|--diff) ;;
+    --yes|--non-interactive|--diff|--json) ;;
     *) args+=("$1") ;;
   esac
   shift
@@ -319,7 +326,8 @@ done
 case "\${args[0]} \${args[1]:-}" in
   "config get") [[ -f $FAKE_STATE/config/$path ]] && cat "$FAKE_STATE/config/$path" || exit 1 ;;
   "config set") mkdir -p "$FAKE_STATE/config"; printf '%s' "\${args[2]}" >"$FAKE_STATE/config/$path" ;;
-  "stack output") [[ -f $FAKE_STATE/outputs/\${args[2]} ]] && cat "$FAKE_STATE/outputs/\${args[2]}" || exit 1 ;;
+  "stack output") o=$FAKE_STATE/outputs/$stack/\${args[2]}; [[ -f $o ]] || o=$FAKE_STATE/outputs/\${args[2]}
+                  [[ -f $o ]] && cat "$o" || exit 1 ;;
   up*) if [[ -n \${FAKE_UP_RESULTS:-} ]]; then mkdir -p "$FAKE_UP_INTO"; cp "$FAKE_UP_RESULTS"/* "$FAKE_UP_INTO"/; fi
        echo "Updating (\${FAKE_UP_STATUS:-0})"; exit "\${FAKE_UP_STATUS:-0}" ;;
   *) echo "fake pulumi: unexpected \${args[*]}" >&2; exit 3 ;;
@@ -355,7 +363,10 @@ function harness(config: Record<string, string>, outputs: Record<string, string>
   }
   writeFileSync(join(h.bin, "pulumi"), FAKE_PULUMI, { mode: 0o755 });
   for (const [k, v] of Object.entries(config)) writeFileSync(join(h.state, "config", k), v);
-  for (const [k, v] of Object.entries(outputs)) writeFileSync(join(h.state, "outputs", k), v);
+  for (const [k, v] of Object.entries(outputs)) {
+    mkdirSync(dirname(join(h.state, "outputs", k)), { recursive: true });
+    writeFileSync(join(h.state, "outputs", k), v);
+  }
   return h;
 }
 
@@ -551,5 +562,378 @@ describe("CI scripts (against a recording pulumi)", () => {
       readFileSync(join(h.out, ".slipway", "ci", "prod", "report.json"), "utf8"),
     ) as GateResult;
     assert.equal(result.code, "TEST_FAILURE");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// No secret on a command line (issue 9 item 7)
+
+/**
+ * Every secret the workflows hand the scripts, each with a value that cannot appear by chance. A
+ * process's argv is readable by any user of the machine (`ps`), so none may reach one.
+ */
+const SECRETS: Record<string, string> = {
+  DIGITALOCEAN_TOKEN: "dop_v1_SECRETdigitalocean0000000000000000000000000000000000000000",
+  PULUMI_ACCESS_TOKEN: "pul-SECRETpulumi000000000000000000000000",
+  PULUMI_CONFIG_PASSPHRASE: "SECRET-passphrase-0000",
+  SLACK_WEBHOOK_URL: "https://hooks.slack.com/services/T000/B000/SECRETslack0000",
+  SMTP_URL: "smtps://mailer:SECRETinurl@smtp.example.com:465",
+  SMTP_USER: "SECRETsmtpuser",
+  SMTP_PASSWORD: "SECRET-smtp-password",
+  GH_TOKEN: "ghs_SECRETgithubtoken000000000000000000",
+};
+
+/** The real tools the scripts run, wrapped so that each records its argv before running. */
+const WRAPPED = [
+  "bash",
+  "node",
+  "base64",
+  "tr",
+  "mktemp",
+  "rm",
+  "mkdir",
+  "cat",
+  "head",
+  "tee",
+  "dirname",
+  "xargs",
+  "echo",
+  "cp",
+  "date",
+];
+
+/** Fakes that record their argv (and, for curl, the config it reads on stdin; for docker, its auth). */
+const FAKE_TOOLS: Record<string, string> = {
+  docker: `case $1 in pull) cp "$DOCKER_CONFIG/config.json" "$FAKE_STATE/docker-config.json" 2>/dev/null; exit 0 ;; esac; exit 0`,
+  curl: `cat >>"$FAKE_STATE/curl-stdin.txt"; exit 0`,
+  git: `for a in "$@"; do case $a in diff) for b in "$@"; do [[ $b == --quiet ]] && exit 1; done; echo "-old +new"; exit 0 ;; esac; done; exit 0`,
+  gh: `echo https://github.com/acme/odoo/pull/7`,
+  // The gate CLI (SLIPWAY_GATE): a pass for every gate, written where --json says.
+  "slipway-gate": `out=""; while (($#)); do [[ $1 == --json ]] && out=$2; shift; done; [[ -n $out ]] && printf '{"gate":"fake","decision":"pass","summary":"ok","details":[],"figures":{}}' >"$out"; exit 0`,
+};
+
+interface ArgvRun {
+  status: number | null;
+  output: string;
+  /** Every argv a tool was started with, one line each: `tool arg arg ...`. */
+  argv: string[];
+  state: string;
+}
+
+/**
+ * Runs a CI script with PATH holding only recording tools (a tool missing from them fails the run,
+ * so none escapes the record), and every secret in the environment.
+ */
+function runRecorded(
+  script: string,
+  args: string[],
+  options: { config?: Record<string, string>; outputs?: Record<string, string> } = {},
+  env: Record<string, string> = {},
+): ArgvRun {
+  const h = harness(options.config ?? {}, options.outputs ?? {});
+  const argvLog = join(h.state, "argv.log");
+  const record = `printf '%s\\n' "\${0##*/} $*" >>"$ARGV_LOG"`;
+  // The recording pulumi fake calls tools too: the wrapped ones, from this PATH.
+  writeFileSync(join(h.bin, "pulumi"), FAKE_PULUMI.replace("\n", `\n${record}\n`), { mode: 0o755 });
+  for (const tool of WRAPPED) {
+    const real = spawnSync("bash", ["-c", `type -P ${tool}`], { encoding: "utf8" }).stdout.trim();
+    assert.ok(real !== "", `${tool} is installed`);
+    writeFileSync(join(h.bin, tool), `#!/bin/bash\n${record}\nexec ${real} "$@"\n`, {
+      mode: 0o755,
+    });
+  }
+  for (const [tool, body] of Object.entries(FAKE_TOOLS)) {
+    writeFileSync(join(h.bin, tool), `#!/bin/bash\n${record}\n${body}\n`, { mode: 0o755 });
+  }
+  const result = spawnSync("/bin/bash", [join(ROOT, "scripts", "ci", script), ...args], {
+    encoding: "utf8",
+    env: {
+      PATH: h.bin,
+      HOME: h.state,
+      FAKE_STATE: h.state,
+      ARGV_LOG: argvLog,
+      SLIPWAY_OUT_ROOT: h.out,
+      SLIPWAY_GATE: join(h.bin, "slipway-gate"),
+      ...SECRETS,
+      ...env,
+    },
+    timeout: 60_000,
+  });
+  return {
+    status: result.status,
+    output: `${result.stdout}${result.stderr}`,
+    argv: existsSync(argvLog) ? readFileSync(argvLog, "utf8").trim().split("\n") : [],
+    state: h.state,
+  };
+}
+
+/** The argv lines holding a secret value, named by the secret (none is the only right answer). */
+function leaks(argv: readonly string[]): string[] {
+  return argv.flatMap((line) =>
+    Object.entries(SECRETS)
+      .filter(([, value]) => line.includes(value))
+      .map(([name]) => `${name} in: ${line}`),
+  );
+}
+
+describe("CI scripts put no secret on a command line (recording tools)", () => {
+  const cleanup: string[] = [];
+  afterEach(() => {
+    for (const state of cleanup.splice(0)) {
+      rmSync(join(state, ".."), { recursive: true, force: true });
+    }
+  });
+  const recorded = (...args: Parameters<typeof runRecorded>): ArgvRun => {
+    const run = runRecorded(...args);
+    cleanup.push(run.state);
+    assert.doesNotMatch(
+      run.output,
+      /command not found|No such file or directory/,
+      "every tool is a recording one",
+    );
+    return run;
+  };
+
+  it("the workflows hand secrets to steps only through env (never an action input or a run line)", () => {
+    for (const { file, id, job } of allJobs()) {
+      for (const step of job.steps) {
+        const exposed = JSON.stringify({ run: step.run, with: step.with });
+        assert.doesNotMatch(exposed, /secrets\./, `${file}:${id}: ${step.name ?? ""}`);
+      }
+    }
+  });
+
+  it("the recording would catch a secret in an argv (a docker login with the token as user)", () => {
+    const argv = [
+      `docker login registry.digitalocean.com --username ${SECRETS.DIGITALOCEAN_TOKEN}`,
+    ];
+    assert.deepEqual(leaks(argv), [`DIGITALOCEAN_TOKEN in: ${argv[0]}`]);
+  });
+
+  it("weekly-check pulls from DOCR with the token in a private Docker config, not in docker's argv", () => {
+    const run = recorded("weekly-check.sh", ["prod"], {
+      config: { baseImage: `python:3.11@sha256:${"a".repeat(64)}` },
+      outputs: { imageRef: `registry.digitalocean.com/acme/odoo@${DIGEST}` },
+    });
+    assert.equal(run.status, 0, run.output);
+    assert.ok(
+      run.argv.includes(`docker pull --quiet registry.digitalocean.com/acme/odoo@${DIGEST}`),
+      run.argv.join("\n"),
+    );
+    assert.ok(!run.argv.some((l) => l.startsWith("docker login")), "no docker login");
+    const config = JSON.parse(readFileSync(join(run.state, "docker-config.json"), "utf8")) as {
+      auths: Record<string, { auth: string }>;
+    };
+    const auth = Buffer.from(config.auths["registry.digitalocean.com"].auth, "base64").toString();
+    assert.equal(auth, `${SECRETS.DIGITALOCEAN_TOKEN}:${SECRETS.DIGITALOCEAN_TOKEN}`);
+    assert.deepEqual(leaks(run.argv), []);
+  });
+
+  it("notify hands curl the Slack webhook and the SMTP credentials on stdin, not in its argv", () => {
+    const run = recorded(
+      "notify.sh",
+      ["prod", "release"],
+      {},
+      {
+        MAIL_FROM: "slipway@example.com",
+        MAIL_TO: "ops@example.com",
+      },
+    );
+    assert.equal(run.status, 0, run.output);
+    const curls = run.argv.filter((l) => l.startsWith("curl "));
+    assert.equal(curls.length, 2, run.argv.join("\n"));
+    for (const line of curls) assert.match(line, /^curl --config - /);
+    const stdin = readFileSync(join(run.state, "curl-stdin.txt"), "utf8");
+    assert.ok(stdin.includes(`url = "${SECRETS.SLACK_WEBHOOK_URL}"`), stdin);
+    assert.ok(stdin.includes(`url = "${SECRETS.SMTP_URL}"`), stdin);
+    assert.ok(stdin.includes(`user = "${SECRETS.SMTP_USER}:${SECRETS.SMTP_PASSWORD}"`), stdin);
+    assert.deepEqual(leaks(run.argv), []);
+  });
+
+  it("config-pr pushes with a credential helper reading GH_TOKEN, not a token in the remote URL", () => {
+    const body = join(tmpdir(), `slipway-pr-body-${process.pid}.md`);
+    writeFileSync(body, "why\n");
+    try {
+      const run = recorded(
+        "config-pr.sh",
+        ["prod", "rollback/prod", "Roll back", body],
+        {},
+        {
+          GITHUB_REPOSITORY: "acme/odoo",
+        },
+      );
+      assert.equal(run.status, 0, run.output);
+      const push = run.argv.find((l) => l.startsWith("git ") && l.includes(" push "));
+      assert.ok(push !== undefined, run.argv.join("\n"));
+      assert.match(
+        push,
+        /https:\/\/github\.com\/acme\/odoo\.git HEAD:refs\/heads\/rollback\/prod$/,
+      );
+      assert.match(push, /credential\.helper=!f\(\).*"\$GH_TOKEN"/);
+      assert.deepEqual(leaks(run.argv), []);
+    } finally {
+      rmSync(body, { force: true });
+    }
+  });
+
+  for (const [script, args, config] of [
+    ["release.sh", ["dev"], { "release.version": "v1.5.0-dev" }],
+    ["release.sh", ["prod"], { "release.version": "v1.5.0" }],
+    ["rollback.sh", ["prod", "v1.4.2"], { "release.version": "v1.5.0" }],
+    ["weekly-rebuild.sh", ["dev"], { "release.version": "v1.5.0-dev" }],
+  ] as const) {
+    it(`${script} ${args.join(" ")} passes no secret in any argv`, () => {
+      const run = recorded(script, [...args], { config: { ...config } });
+      assert.ok(
+        run.argv.some((l) => l.startsWith("pulumi ")),
+        run.argv.join("\n"),
+      );
+      assert.deepEqual(leaks(run.argv), []);
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Promotion: prod releases what dev released (issue 8 item 6)
+
+describe("CI release: prod promotes dev's release of the tagged commit (recording pulumi)", () => {
+  const COMMIT = "3f9c2ab" + "0".repeat(33);
+  const OTHER = "9e8d7c6" + "1".repeat(33);
+  const READY = JSON.stringify({ verdict: "READY", version: "v1.5.0-dev-3f9c2ab" }, null, 2);
+  let made: Harness[] = [];
+  afterEach(() => {
+    for (const h of made) rmSync(join(h.state, ".."), { recursive: true, force: true });
+    made = [];
+  });
+  const make = (devOutputs: Record<string, string>): Harness => {
+    const outputs: Record<string, string> = { "prod/releaseTag": "v1.4.3" };
+    for (const [k, v] of Object.entries(devOutputs)) outputs[`dev/${k}`] = v;
+    const h = harness({ "release.version": "v1.5.0", "release.promoteFrom": "dev" }, outputs);
+    made.push(h);
+    return h;
+  };
+  const ups = (calls: string[]) => calls.filter((c) => c.startsWith("up "));
+
+  it("promotes when dev's sourceCommit is the tagged commit and its report is READY", () => {
+    const h = make({ sourceCommit: COMMIT, releaseReport: READY, imageDigest: DIGEST });
+    const { status, output, calls } = run(h, "release.sh", ["prod"], {
+      GITHUB_SHA: COMMIT,
+      EXPECT_VERSION: "v1.5.0",
+    });
+    assert.equal(status, 0, output);
+    assert.deepEqual(ups(calls), ["up --yes --non-interactive --diff --stack prod"]);
+    assert.match(
+      output,
+      new RegExp(`promoting to prod what dev released from ${COMMIT} \\(READY\\)`),
+    );
+    const read = calls.indexOf("stack output --stack dev sourceCommit");
+    assert.ok(read >= 0 && read < calls.indexOf(ups(calls)[0]), calls.join("\n"));
+    // A promoting stack records no commit of its own, and its report says what it did not run.
+    assert.equal(configOf(h, "release.commit"), undefined);
+    const dir = join(h.out, ".slipway", "releases", "v1.5.0");
+    assert.match(readFileSync(join(dir, "test.skipped"), "utf8"), /^not run on a promotion: dev/);
+  });
+
+  it("refuses, before pulumi up, when dev's current release is another commit", () => {
+    const h = make({ sourceCommit: OTHER, releaseReport: READY });
+    const { status, output, calls } = run(h, "release.sh", ["prod"], { GITHUB_SHA: COMMIT });
+    assert.equal(status, 1);
+    assert.match(
+      output,
+      new RegExp(
+        `dev's current release was built from commit ${OTHER}, not ${COMMIT} .*Wait for the dev release of ${COMMIT}`,
+      ),
+    );
+    assert.deepEqual(ups(calls), []);
+  });
+
+  it("refuses when dev's release of the commit is NOT READY", () => {
+    const h = make({
+      sourceCommit: COMMIT,
+      releaseReport: JSON.stringify({ verdict: "NOT READY" }),
+    });
+    const { status, output, calls } = run(h, "release.sh", ["prod"], { GITHUB_SHA: COMMIT });
+    assert.equal(status, 1);
+    assert.match(output, /dev's release of \w+ is NOT READY, not READY: read dev's release report/);
+    assert.deepEqual(ups(calls), []);
+  });
+
+  it("reads a releaseReport exported as JSON text too", () => {
+    const h = make({ sourceCommit: COMMIT, releaseReport: JSON.stringify(READY) });
+    const { status, output } = run(h, "release.sh", ["prod"], { GITHUB_SHA: COMMIT });
+    assert.equal(status, 0, output);
+  });
+
+  it("refuses when dev has released nothing yet (no sourceCommit)", () => {
+    const h = make({});
+    const { status, output, calls } = run(h, "release.sh", ["prod"], { GITHUB_SHA: COMMIT });
+    assert.equal(status, 1);
+    assert.match(output, /stack dev has no sourceCommit output .*Release \w+ on dev first/);
+    assert.deepEqual(ups(calls), []);
+  });
+
+  it("dev records the commit it releases (release.commit) before its pulumi up", () => {
+    const h = harness({ "release.version": "v1.5.0-dev" }, { releaseTag: "v1.4.3" });
+    made.push(h);
+    const { status, output, calls } = run(h, "release.sh", ["dev"], {
+      GITHUB_SHA: COMMIT,
+      VERSION_SUFFIX: "3f9c2ab",
+    });
+    assert.equal(status, 0, output);
+    const set = calls.indexOf(`config set --stack dev --path release.commit ${COMMIT}`);
+    assert.ok(set >= 0 && set < calls.indexOf(ups(calls)[0]), calls.join("\n"));
+    assert.ok(!calls.some((c) => c.includes("sourceCommit")), "dev checks no other stack");
+  });
+
+  it("a rollback of prod promotes nothing: no check of dev", () => {
+    const h = make({ sourceCommit: OTHER, releaseReport: READY });
+    const { calls } = run(h, "rollback.sh", ["prod", "v1.4.2"], { GITHUB_SHA: COMMIT });
+    assert.ok(!calls.some((c) => c.includes("--stack dev")), calls.join("\n"));
+    assert.equal(ups(calls).length, 1);
+  });
+
+  it("the weekly rebuild of prod promotes dev's rebuild under a new prod version, building nothing", () => {
+    const h = make({ sourceCommit: COMMIT, releaseReport: READY });
+    const { status, output, calls } = run(h, "weekly-rebuild.sh", ["prod"], {
+      GITHUB_SHA: COMMIT,
+      BASE_NEXT: `python:3.11@sha256:${"d".repeat(64)}`,
+    });
+    assert.equal(status, 0, output);
+    assert.match(configOf(h, "release.version") ?? "", /^v1\.5\.0-rebuild\.\d{8}$/);
+    assert.equal(configOf(h, "app.buildArgs.SLIPWAY_REBUILD"), undefined, "no rebuild arg");
+    assert.equal(configOf(h, "baseImage"), undefined, "the base is dev's business");
+    assert.ok(calls.includes("stack output --stack dev sourceCommit"), calls.join("\n"));
+  });
+
+  it("the weekly rebuild of prod refuses when dev's release is not this run's commit", () => {
+    const h = make({ sourceCommit: OTHER, releaseReport: READY });
+    const { status, calls } = run(h, "weekly-rebuild.sh", ["prod"], { GITHUB_SHA: COMMIT });
+    assert.equal(status, 1);
+    assert.deepEqual(ups(calls), []);
+  });
+});
+
+describe("CI workflows: builders and promotion", () => {
+  it("sets up a docker-container buildx builder before every pulumi up that builds, and only there", () => {
+    for (const { file, id, job } of allJobs()) {
+      const runs = job.steps.map((s) => s.run ?? "").join("\n");
+      const builds = /scripts\/ci\/(release|weekly-rebuild)\.sh dev\b/.test(runs);
+      const index = job.steps.findIndex((s) => s.uses?.startsWith("docker/setup-buildx-action@"));
+      if (!builds) {
+        assert.equal(index, -1, `${file}:${id} builds nothing (prod promotes)`);
+        continue;
+      }
+      assert.ok(index >= 0, `${file}:${id}`);
+      assert.equal(job.steps[index].with?.driver, "docker-container", `${file}:${id}`);
+      const up = job.steps.findIndex((s) => /scripts\/ci\/\S+\.sh dev\b/.test(s.run ?? ""));
+      assert.ok(index < up, `${file}:${id}: the builder comes before the release`);
+    }
+  });
+
+  it("the prod release job promotes (release.sh prod, no build) under the production environment", () => {
+    const prod = workflow("release.yml").jobs.prod;
+    const step = prod.steps.find((s) => s.run === "scripts/ci/release.sh prod");
+    assert.match(step?.name ?? "", /promotes dev's release of this commit/);
+    assert.equal(environmentOf(prod), "production");
   });
 });
