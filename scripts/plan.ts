@@ -551,6 +551,7 @@ export async function main(argv: string[]): Promise<number> {
       (s) =>
         `Promotes from stack ${s.name}: its outputs (the released digest, version, report) are read by a StackReference at \`pulumi up\`; placeholders here.`,
     ),
+    ...run.warnings.map((w) => `warning: ${w}`),
     `${run.resources.length} resources:`,
   ];
   process.stdout.write(human(run, header, o));

@@ -11,15 +11,21 @@
  * wkhtmltopdf and postgresql-client from the Debian mirror (~95 MB of packages), under the builder
  * (test tools, source) and the runtime (what ships). The pipeline is the components' command strings
  * scheduled as Pulumi schedules the resources (tests/e2e/harness/pipeline.ts: preflight, then both
- * builds with lint and base drift beside them; tests ∥ smoke ∥ scan; tag guard → push → latest ∥
- * deploy → verify → report). The bare side is the procedure by hand, in order: build builder, docker
- * run the tests, build runtime, tag + push version and latest, docker run + curl until 200.
+ * builds, each pushing its candidate, with lint and base drift beside them; tests ∥ smoke ∥ scan on
+ * the candidates by digest; promote (registry-side :version, :latest) → deploy → verify → report →
+ * evidence). The bare side is the procedure by hand, in order: build builder, docker run the tests,
+ * build runtime, tag + push version and latest, docker run + curl until 200.
  *
  * P1 — pipeline ÷ bare on the same kind of release, sides alternating, median of 3 rounds each, for
  *      both kinds: COLD (what a CI runner does: build cache pruned and the app's images removed; the
- *      base image stays, as the BaseImage pull leaves it) and a ONE-FILE CHANGE on a warm engine
- *      (each side its own change, so neither reuses the other's build). Target ≤ 1.15×.
+ *      base image stays in the engine, as a runner's cache of it would) and a ONE-FILE CHANGE on a warm
+ *      engine (each side its own change, so neither reuses the other's build). Targets: cold ≤ 1.10×,
+ *      one-file change ≤ 1.3×.
  * P2 — the pipeline's one-file-change release ÷ its cold release (the medians above). Target ≤ 0.2×.
+ * P3 — FRESH RUNNER: a release interrupted before its promotion (builds, gates done: the stack's state),
+ *      then the engine made cold (build cache pruned, none of the app's images), then the re-run that
+ *      resumes it (promote → deploy, pulling by digest → verify → report → evidence), ÷ the cold
+ *      release median. Target ≤ 0.3×.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -90,11 +96,12 @@ function oneFileChange(label: string): string {
 async function makeCold(baseRef: string): Promise<void> {
   await removeDeployed();
   await sh(`${DOCKER} rm -f ${BARE_CONTAINER}`);
+  // By ID: an image pulled by digest has no tag to name it by.
   const images = await sh(
-    `${DOCKER} images --format '{{.Repository}}:{{.Tag}}' | grep -E '^(slipway|bench-bare)/${APP.name}:|/${APP.name}(-bare)?:' || true`,
+    `${DOCKER} images --format '{{.ID}} {{.Repository}}' | grep -E ' (bench-bare/${APP.name}|.*/${APP.name}(-bare)?)$' | cut -d' ' -f1 || true`,
   );
-  const refs = images.stdout.split("\n").filter((l) => l.trim() !== "");
-  if (refs.length > 0) await sh(`${DOCKER} rmi -f ${refs.join(" ")}`);
+  const ids = [...new Set(images.stdout.split("\n").filter((l) => l.trim() !== ""))];
+  if (ids.length > 0) await sh(`${DOCKER} rmi -f ${ids.join(" ")}`);
   await shOk(`${DOCKER} builder prune -af`);
   const base = await sh(`${DOCKER} image inspect --format '{{.Id}}' ${baseRef}`);
   if (base.exitCode !== 0) throw new Error(`the base image ${baseRef} is gone from the engine`);
@@ -218,10 +225,11 @@ function p1Lines(label: string, r: Rounds): { lines: string[]; pipelineMs: numbe
   const bareMs = r.bare.map((b) => b.ms);
   const pipeMs = r.pipeline.map((p) => p.ms);
   const ratio = median(pipeMs) / median(bareMs);
+  const target = label.startsWith("cold") ? "1.10" : "1.3";
   return {
     pipelineMs: median(pipeMs),
     lines: [
-      `P1 ${label}, median of ${ROUNDS}: pipeline ${s(median(pipeMs))} vs bare docker commands ${s(median(bareMs))} = ${ratio.toFixed(2)}× (target ≤ 1.15×)`,
+      `P1 ${label}, median of ${ROUNDS}: pipeline ${s(median(pipeMs))} vs bare docker commands ${s(median(bareMs))} = ${ratio.toFixed(2)}× (target ≤ ${target}×)`,
       `   bare runs: ${bareMs.map(s).join(", ")}; pipeline runs: ${pipeMs.map(s).join(", ")}`,
       `   median pipeline run: ${timeline(r.pipeline[medianIndex(pipeMs)])}`,
       `   median bare run:     ${bareTimeline(r.bare[medianIndex(bareMs)])}`,
@@ -246,6 +254,39 @@ export async function run(): Promise<string[]> {
     const p1Cold = p1Lines("cold release (no build cache, no app image)", cold);
     const p1Warm = p1Lines("release after a one-file change (warm engine)", warm);
     lines.push(...p1Cold.lines, ...p1Warm.lines);
+    const resumed: Run[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      await makeCold(baseRef);
+      const first = await release({
+        app: APP,
+        version: `fresh-${i}`,
+        baseRef,
+        registry,
+        context: oneFileChange(`fresh-${i}`),
+        scanReport: TRIVY_CLEAN,
+        reportRoot: suite.workDir,
+        interruptBefore: "promote",
+      });
+      if (first.failed !== undefined)
+        throw new Error(`interrupted run failed: ${first.failed.firstLine}`);
+      await makeCold(baseRef);
+      const again = await release({
+        app: APP,
+        version: `fresh-${i}`,
+        baseRef,
+        registry,
+        scanReport: TRIVY_CLEAN,
+        reportRoot: suite.workDir,
+        resume: first,
+      });
+      if (again.failed !== undefined) throw new Error(`re-run failed: ${again.failed.firstLine}`);
+      resumed.push(again);
+    }
+    const resumedMs = resumed.map((r) => r.ms);
+    lines.push(
+      `P3 fresh-runner re-run of an interrupted release, median of ${ROUNDS}: ${s(median(resumedMs))} vs cold release ${s(p1Cold.pipelineMs)} = ${(median(resumedMs) / p1Cold.pipelineMs).toFixed(2)}× (target ≤ 0.3×)`,
+      `   median re-run: ${timeline(resumed[medianIndex(resumedMs)])}`,
+    );
     lines.push(
       `P2 release after a one-file change ${s(p1Warm.pipelineMs)} vs cold release ${s(p1Cold.pipelineMs)} = ${(p1Warm.pipelineMs / p1Cold.pipelineMs).toFixed(2)}× (target ≤ 0.2×; pipeline medians above)`,
     );

@@ -27,7 +27,7 @@ import {
 import { registryContent } from "./harness/registryView";
 import { sh } from "./harness/shell";
 import { changedCopy, repoKey, suite } from "./harness/suite";
-import { digestRef, healthGateCommand, smokeGateCommand } from "../../gates/commands";
+import { digestRef, GATE_BIN, healthGateCommand, smokeGateCommand } from "../../gates/commands";
 import { reportOutputOf } from "../../gates/report/summary";
 import { parseVerdictLine } from "../../gates/result";
 
@@ -45,6 +45,7 @@ const RELEASE_STEPS: StepName[] = [
   "deploy",
   "verify",
   "report",
+  "evidence",
 ];
 
 const GREETING_V1 = "Hello from Slipway";
@@ -78,10 +79,17 @@ function reportVerdict(run: Run): string {
   return reportOutputOf(summary, "report.md").verdict;
 }
 
-/** A repository's tags without the candidates (`candidate-*`): the releases and `latest`. */
+/** A repository's tags without the evidence (`sha256-<hex>.<kind>`): releases, candidates, latest. */
+function withoutEvidence(tags: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(tags ?? {}).filter(([tag]) => !tag.startsWith("sha256-")),
+  );
+}
+
+/** A repository's tags without the candidates (`candidate-*`) and evidence: releases and `latest`. */
 function releaseTags(tags: Record<string, string> | undefined): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(tags ?? {}).filter(([tag]) => !tag.startsWith("candidate-")),
+    Object.entries(withoutEvidence(tags)).filter(([tag]) => !tag.startsWith("candidate-")),
   );
 }
 
@@ -183,7 +191,14 @@ describe("a release on a real Docker engine and registry (Odoo-shaped app)", fun
     );
     assert.doesNotMatch(stepOf(first, "promote").output, /Pushed|Layer already exists/);
     const content = await registryContent(OPEN_REGISTRY);
-    assert.deepEqual(content[repoKey(ODOO)], {
+    const evidence = Object.keys(content[repoKey(ODOO)] ?? {}).filter((tag) =>
+      tag.startsWith(`${firstDigest.replace(":", "-")}.`),
+    );
+    assert.ok(
+      evidence.includes(`${firstDigest.replace(":", "-")}.report`),
+      "the report is bound to the digest",
+    );
+    assert.deepEqual(withoutEvidence(content[repoKey(ODOO)]), {
       "candidate-1.0.0-builder": first.builderDigest,
       "candidate-1.0.0-runtime": firstDigest,
       "1.0.0": firstDigest,
@@ -324,6 +339,28 @@ describe("promotion and resumption, by digest (Odoo-shaped app)", function () {
       "nothing released",
     );
 
+    // A digest nobody released (the builder candidate: built and tested, never verified) has no
+    // evidence: refused before anything changes.
+    const unproven = await promotion({
+      app: ODOO,
+      registry: suite.openRegistry,
+      sourceDigest: dev.builderDigest ?? "",
+      sourceVerdict: "READY",
+      version: "3.0.0",
+      scanReport: TRIVY_CLEAN,
+      reportRoot: suite.workDir,
+    });
+    assert.equal(unproven.failed?.step, "promote");
+    assert.match(unproven.failed?.firstLine ?? "", /^EVIDENCE_MISSING/);
+
+    // What dev's release left bound to its digest, as anyone can list it.
+    const listed = await sh(
+      `${GATE_BIN} evidence list ${digestRef(repositoryOf(suite.openRegistry, ODOO), dev.digest ?? "")}`,
+    );
+    assert.equal(listed.exitCode, 0, listed.output);
+    for (const kind of ["report", "gates"])
+      assert.match(listed.output, new RegExp(`\\b${kind}\\b`));
+
     const prod = await promotion({
       app: ODOO,
       registry: suite.openRegistry,
@@ -334,7 +371,7 @@ describe("promotion and resumption, by digest (Odoo-shaped app)", function () {
       reportRoot: suite.workDir,
     });
     console.log(`      promotion: ${timeline(prod)}`);
-    assertPassed(prod, ["scan", "promote", "deploy", "verify", "report"]);
+    assertPassed(prod, ["scan", "promote", "deploy", "verify", "report", "evidence"]);
     assert.equal(prod.digest, dev.digest, "prod releases exactly what dev released");
     const tags = (await registryContent(OPEN_REGISTRY))[repoKey(ODOO)] ?? {};
     assert.equal(tags["3.0.0"], dev.digest);
@@ -383,7 +420,7 @@ describe("promotion and resumption, by digest (Odoo-shaped app)", function () {
     assert.equal(resumed.failed, undefined, resumed.failed?.output);
     assert.deepEqual(
       resumed.steps.map((step) => step.step).sort(),
-      ["deploy", "promote", "report", "verify"],
+      ["deploy", "evidence", "promote", "report", "verify"],
       "only the failed step and what follows it ran: nothing rebuilt, no gate re-run",
     );
     assert.equal(resumed.digest, interrupted.candidateDigest, "the gated candidate is released");

@@ -212,15 +212,23 @@ describe("the local stack's plan (Pulumi.local.yaml), run for real", function ()
           after: ["verify"],
           run: () => sh(substituted(createOf(resources, "report-run"), digests)),
         },
+        verbatim("evidence", "evidence-attach", ["report"]),
       ],
       run,
     );
     console.log(`      local stack: ${timeline(run)}`);
     assert.equal(run.failed, undefined, run.failed && `${run.failed.step}: ${run.failed.output}`);
-    assert.equal(run.steps.length, 12);
+    assert.equal(run.steps.length, 13);
     assert.equal(digest, digests.get(runtimePlaceholder), "the promoted digest is the candidate's");
     const content = await registryContent(OPEN_REGISTRY);
-    assert.deepEqual(content[appName], {
+    const evidenceTags = Object.keys(content[appName] ?? {}).filter((tag) =>
+      tag.startsWith(`${digest.replace(":", "-")}.`),
+    );
+    assert.ok(evidenceTags.length > 0, "evidence bound to the released digest (tag fallback)");
+    const tags = Object.fromEntries(
+      Object.entries(content[appName] ?? {}).filter(([tag]) => !evidenceTags.includes(tag)),
+    );
+    assert.deepEqual(tags, {
       [`candidate-${version}-builder`]: digests.get(builderPlaceholder),
       [`candidate-${version}-runtime`]: digest,
       [version]: digest,

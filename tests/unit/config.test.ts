@@ -136,6 +136,7 @@ describe("config: defaults", () => {
     assert.equal(config.release.promoteFrom, undefined);
     assert.equal(config.release.buildFromSource, false);
     assert.equal(config.release.commit, undefined);
+    assert.equal(config.release.rollbackReason, undefined);
     assert.equal(config.app.builder, undefined);
     assert.equal(config.deploy.verifyBody, undefined);
     assert.equal(config.deploy.verifyPath, undefined);

@@ -393,6 +393,8 @@ export class MockRun {
    * `deploy <app>`, `pull ...`): the side effects of this run, as if every resource were created.
    */
   readonly effects: string[] = [];
+  /** What the program logged with `pulumi.log.warn` (the config's notices), in order. */
+  readonly warnings: string[] = [];
 
   /** The resource of that type and name; throws naming what exists when there is none. */
   find(type: string, name: string): Recorded {
@@ -589,6 +591,13 @@ export async function runUnderMocks<T>(
     process.removeAllListeners("unhandledRejection");
     process.on("unhandledRejection", collect);
   }
+  // The program's warnings are recorded, not printed (the plan prints them; tests assert on them).
+  const log = pulumi.log as { warn: (message: string) => Promise<void> };
+  const warn = log.warn;
+  log.warn = (message: string) => {
+    run.warnings.push(message);
+    return Promise.resolve();
+  };
   try {
     try {
       result = await program();
@@ -598,6 +607,7 @@ export async function runUnderMocks<T>(
     if (failing) await drain(run);
     else await settle(run);
   } finally {
+    log.warn = warn;
     if (failing) {
       process.removeListener("unhandledRejection", collect);
       for (const listener of saved) process.on("unhandledRejection", listener);

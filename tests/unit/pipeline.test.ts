@@ -34,6 +34,9 @@ import {
 
 type Env = "dev" | "prod" | "local";
 
+/** The component that binds the evidence to the released digest (components/evidence.ts). */
+const EVIDENCE = "slipway:report:ReleaseEvidence";
+
 /**
  * The stack config of a release (build, gate, promote) per environment. prod promotes dev's release by
  * default (rule `prod-promotes`, see pipelinePromotion.test.ts): here it builds from source.
@@ -83,6 +86,8 @@ function expectedRelease(env: Env): GraphRow[] {
     under(T.verification, "slipway-verify")(T.command, "slipway-verify-health"),
     c(T.report, "slipway-report"),
     under(T.report, "slipway-report")(T.command, "slipway-report-run"),
+    c(EVIDENCE, "slipway-evidence"),
+    under(EVIDENCE, "slipway-evidence")(T.command, "slipway-evidence-attach"),
   ];
 }
 
@@ -281,7 +286,17 @@ for (const env of ["dev", "prod", "local"] as const) {
           advisory: true,
         }),
       };
-      const commands = run.all(T.command);
+      // The evidence attach comes after the report, bound to the released digest (its own tests
+      // are the lead's evidence tests): here only what it is bound to.
+      const evidence = run.find(T.command, "slipway-evidence-attach");
+      assert.ok(
+        String(evidence.inputs.create).startsWith(
+          `bin/slipway-gate evidence attach --repository ${repository} --digest ${digest} `,
+        ),
+        String(evidence.inputs.create),
+      );
+      assert.ok(run.dependsOn(evidence, run.find(T.command, "slipway-report-run")));
+      const commands = run.all(T.command).filter((r) => r !== evidence);
       assert.deepEqual(commands.map((r) => r.name).sort(), Object.keys(expected).sort());
       for (const command of commands) {
         assert.equal(command.inputs.create, expected[command.name], command.name);
@@ -583,6 +598,7 @@ for (const env of ["dev", "prod", "local"] as const) {
 /** What a failed gate must leave unregistered: the promotion, the deploy, the verification. */
 const RELEASES = [
   [T.command, "slipway-promote-promote"],
+  [T.command, "slipway-evidence-attach"],
   [T.app, "slipway-deploy-app"],
   [T.command, "slipway-verify-health"],
   [T.command, "slipway-report-run"],

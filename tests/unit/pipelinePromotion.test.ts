@@ -64,6 +64,11 @@ describe("the prod stack's promotion of dev's release (release.promoteFrom dev)"
       under(T.verification, "slipway-verify")(T.command, "slipway-verify-health"),
       top(T.report, "slipway-report"),
       under(T.report, "slipway-report")(T.command, "slipway-report-run"),
+      top("slipway:report:ReleaseEvidence", "slipway-evidence"),
+      under("slipway:report:ReleaseEvidence", "slipway-evidence")(
+        T.command,
+        "slipway-evidence-attach",
+      ),
     ]);
   });
 

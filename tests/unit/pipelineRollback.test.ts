@@ -65,6 +65,8 @@ for (const env of ["dev", "prod", "local"] as const) {
         T.credentials,
         "docker:index/tag:Tag",
         "docker:index/registryImage:RegistryImage",
+        // A rollback deploys a release whose evidence is already attached.
+        "slipway:report:ReleaseEvidence",
       ]) {
         assert.deepEqual(
           run.all(type).map((r) => r.name),
@@ -137,9 +139,14 @@ for (const env of ["dev", "prod", "local"] as const) {
       });
     });
 
-    it("resolves the pin in the registry with the resolve gate", () => {
+    it("resolves the pin in the registry with the resolve gate, evidence required", () => {
       const resolve = run.find(T.command, "slipway-rollback-resolve").inputs;
-      assert.equal(resolve.create, resolvePinCommand({ reportDir, repository, ref: PIN }));
+      // Only a release whose evidence was attached (a READY report) can be rolled back to.
+      assert.equal(
+        resolve.create,
+        resolvePinCommand({ reportDir, repository, ref: PIN, requireEvidence: true }),
+      );
+      assert.match(String(resolve.create), / --require-evidence /);
       // The pin and the repository are in the command line: nothing else to trigger on.
       assert.equal(resolve.triggers, undefined);
       if (env === "local") {
@@ -230,12 +237,30 @@ describe("rollback options", () => {
         reportDir: `.slipway/rollbacks/${pin.replace(":", "-")}`,
         repository: "127.0.0.1:5000/odoo",
         ref: pin,
+        requireEvidence: true,
       }),
     );
     // A digest pin is pulled by digest: the report names the image so.
     assert.match(
       String(run.find(T.command, "slipway-report-run").inputs.create),
       new RegExp(` --image 127\\.0\\.0\\.1:5000/odoo@${pin} `),
+    );
+  });
+
+  it("passes release.rollbackReason to the resolve gate, which records it beside the evidence check", async () => {
+    const reason = "the v1.4.1 report was lost with the old CI runner; verified by hand";
+    const config = merge(stackConfig("local"), { release: { pin: PIN, rollbackReason: reason } });
+    const { run, error } = await runStack("local", config);
+    assert.equal(error, undefined, String(error));
+    assert.equal(
+      run.find(T.command, "slipway-rollback-resolve").inputs.create,
+      resolvePinCommand({
+        reportDir: rollbackReportDir(PIN),
+        repository: "127.0.0.1:5000/odoo",
+        ref: PIN,
+        requireEvidence: true,
+        overrideReason: reason,
+      }),
     );
   });
 

@@ -117,6 +117,11 @@ export interface ReleaseInput {
    * not run again and its digests are reused, on whatever engine this run has.
    */
   resume?: Run;
+  /**
+   * Stop the run before this step, as an `up` that was interrupted there (the runner died, the job was
+   * cancelled): it and everything after it do not run.
+   */
+  interruptBefore?: StepName;
   /** Extra environment for single steps (e.g. the promotion's registry credentials). */
   stepEnv?: Partial<Record<StepName, Record<string, string>>>;
 }
@@ -489,7 +494,23 @@ export async function release(input: ReleaseInput): Promise<Run> {
           RELEASE_EVIDENCE,
         )),
   ];
-  return runGraph(steps, run);
+  return runGraph(interrupted(steps, input.interruptBefore), run);
+}
+
+/** The steps without `stop` and everything that waits for it, directly or not. */
+function interrupted(steps: Step[], stop: StepName | undefined): Step[] {
+  if (stop === undefined) return steps;
+  const removed = new Set<StepName>([stop]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const step of steps) {
+      if (!removed.has(step.name) && step.after.some((d) => removed.has(d))) {
+        removed.add(step.name);
+        grew = true;
+      }
+    }
+  }
+  return steps.filter((step) => !removed.has(step.name));
 }
 
 export interface PromotionInput {
