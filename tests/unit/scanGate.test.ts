@@ -119,10 +119,11 @@ describe("scan gate (CLI)", () => {
       assert.match(stdout, /^PASS scan: no blocking findings at HIGH or above/);
     });
 
-    it("blocks on secrets and says to rotate them", async () => {
+    it("blocks on secrets with SECRET_DETECTED, naming each file, and says to rotate them", async () => {
       const { code, stdout } = await runCli(["scan", "--report", fixture("secrets.json")]);
       assert.equal(code, 1);
-      assert.match(stdout, /^SECURITY_CRITICAL: 2 blocking findings/);
+      assert.match(stdout, /^SECRET_DETECTED: 2 blocking findings/);
+      assert.doesNotMatch(stdout, /Upgrade the packages/);
       assert.ok(
         stdout.includes('aws-access-key-id CRITICAL secret "AWS Access Key ID" in deploy.sh:3'),
       );
