@@ -184,6 +184,14 @@ const catalog = {
     remedy:
       "Install Trivy (or pass `--trivy-image aquasec/trivy@sha256:...` with Docker available); for `vuln`, let Trivy download its DB (`trivy image --download-db-only`) or drop `vuln` from the scanners.",
   },
+  SBOM_INVALID: {
+    step: "5-scan",
+    severity: "error",
+    meaning:
+      "The SBOM Trivy wrote for the image is not CycloneDX JSON that validates against its schema.",
+    remedy:
+      "Re-run the scan; if it persists, use a Trivy release whose CycloneDX output validates (the errors name the fields).",
+  },
   SCAN_REPORT_INVALID: {
     step: "5-scan",
     severity: "error",
