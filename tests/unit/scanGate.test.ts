@@ -148,6 +148,22 @@ describe("scan gate (CLI)", () => {
       assert.match(stdout, /rotate them/);
     });
 
+    it("blocks the real scan of the leaked-credential image with SECRET_DETECTED, naming the file and line", async () => {
+      const { code, stdout } = await runCli([
+        "scan",
+        "--report",
+        fixture("odoo-leaked-credential.json"),
+      ]);
+      assert.equal(code, 1);
+      assert.match(stdout, /^SECRET_DETECTED: 2 blocking findings/);
+      assert.ok(
+        stdout.includes(
+          'aws-access-key-id CRITICAL secret "AWS Access Key ID" in /mnt/extra-addons/slipway_invoice/data/s3_export.conf:5',
+        ),
+      );
+      assert.match(stdout, /rotate it/);
+    });
+
     it("blocks on a FAIL misconfiguration", async () => {
       const { code, stdout } = await runCli(["scan", "--report", fixture("dockerfile.json")]);
       assert.equal(code, 1);
