@@ -215,8 +215,24 @@ const gate: Gate = {
       ...(keptReport === undefined ? {} : { keptReport }),
       ...(base === undefined ? {} : { base }),
     };
+    const scannerLines =
+      info === undefined
+        ? []
+        : [
+            `scanners: ${scanners.join(", ")}; Trivy ${info.version}, ` +
+              (info.db === undefined
+                ? "no vulnerability DB"
+                : `vulnerability DB v${info.db.version} updated ${info.db.updatedAt}`),
+          ];
+    const sbomLines =
+      sbom === undefined
+        ? []
+        : [
+            `SBOM: ${sbomFile} (CycloneDX ${sbom.specVersion}, valid): ${sbom.components} components` +
+              (sbom.os === undefined ? "" : `, ${sbom.os.name} ${sbom.os.version}`),
+          ];
     const extras = {
-      details: detailLines(report, outcome, options),
+      details: [...scannerLines, ...sbomLines, ...detailLines(report, outcome, options)],
       findings: [
         ...outcome.blocking.map(findingRecord),
         ...outcome.allowlisted.map(findingRecord),

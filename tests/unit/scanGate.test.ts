@@ -164,6 +164,21 @@ describe("scan gate (CLI)", () => {
       assert.match(stdout, /rotate it/);
     });
 
+    it("lets a legacy DS002 entry allowlist a current report's DS-0002, and does not call it unused", async () => {
+      const allowlist = join(tmp, ".trivyignore");
+      writeFileSync(allowlist, "DS002 exp:2030-01-01 # runs as root until the base gains a user\n");
+      const { code, stdout } = await runCli([
+        "scan",
+        "--report",
+        fixture("dockerfile-current.json"),
+        "--allowlist",
+        allowlist,
+        "--require-statement",
+      ]);
+      assert.equal(code, 0, stdout);
+      assert.doesNotMatch(stdout, /matched nothing/);
+    });
+
     it("blocks on a FAIL misconfiguration", async () => {
       const { code, stdout } = await runCli(["scan", "--report", fixture("dockerfile.json")]);
       assert.equal(code, 1);
