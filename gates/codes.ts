@@ -163,16 +163,34 @@ const catalog = {
   MALWARE_DETECTED: {
     step: "5-scan",
     severity: "error",
-    meaning: "The scan found malware or an embedded secret in the image.",
-    remedy: "Remove the file from the build context/image, rotate any exposed secret, rebuild.",
+    meaning:
+      "The scan found malware in the image (the procedure's code; Trivy has no malware scanner).",
+    remedy:
+      "Remove the infected file from the build context and the image, find how it got there, rebuild.",
+  },
+  SECRET_DETECTED: {
+    step: "5-scan",
+    severity: "error",
+    meaning:
+      "The scan found a credential (a key, token or password: Trivy's secret scanner) baked into the image.",
+    remedy:
+      "Remove it from the image and the build context (and its git history), rotate it (it is exposed to anyone who pulled the image), rebuild.",
   },
   SCANNER_UNAVAILABLE: {
     step: "5-scan",
     severity: "error",
     meaning:
-      "No scanner could run (no `trivy` on PATH, no usable pinned Trivy image), or Trivy failed.",
+      "No scanner could run (no `trivy` on PATH, no usable pinned Trivy image), Trivy failed, or the vulnerability scanner was asked for and Trivy has no vulnerability DB.",
     remedy:
-      "Install Trivy, or pass `--trivy-image aquasec/trivy@sha256:...` with Docker available.",
+      "Install Trivy (or pass `--trivy-image aquasec/trivy@sha256:...` with Docker available); for `vuln`, let Trivy download its DB (`trivy image --download-db-only`) or drop `vuln` from the scanners.",
+  },
+  SBOM_INVALID: {
+    step: "5-scan",
+    severity: "error",
+    meaning:
+      "The SBOM Trivy wrote for the image is not CycloneDX JSON that validates against its schema.",
+    remedy:
+      "Re-run the scan; if it persists, use a Trivy release whose CycloneDX output validates (the errors name the fields).",
   },
   SCAN_REPORT_INVALID: {
     step: "5-scan",

@@ -248,12 +248,34 @@ export type ScanSubject =
        * so every release keeps the report the next one can use as its `baseline`.
        */
       keepReport?: string;
+      /**
+       * Where the CycloneDX SBOM of the scanned image is written (`--sbom`), converted from the same
+       * report; in the pipeline `sbomFile(reportDir)`.
+       */
+      sbom?: string;
+      /** The Trivy binary (`--trivy`); absent: SLIPWAY_TRIVY, else `trivy` on PATH. */
+      trivy?: string;
+      /** What Trivy looks for (`--scanners`); absent: the gate's default, `vuln,secret`. */
+      scanners?: readonly ("vuln" | "secret" | "misconfig")[];
+      /** Plain-HTTP or self-signed registry (`--insecure`); loopback registries need none. */
+      insecure?: boolean;
+      /** Trivy downloads nothing (`--offline`): its DBs and checks as they are in its cache. */
+      offline?: boolean;
     }
-  | { report: string; image?: undefined; keepReport?: undefined };
+  | {
+      report: string;
+      image?: undefined;
+      keepReport?: undefined;
+      sbom?: undefined;
+      trivy?: undefined;
+      scanners?: undefined;
+      insecure?: undefined;
+      offline?: undefined;
+    };
 
 export type ScanGateSpec = GateSpecBase &
   ScanSubject & {
-    /** Trivy image pinned by digest, used when no `trivy` is on PATH. */
+    /** Trivy image pinned by digest, used when no `trivy` binary is found. */
     trivyImage?: string;
     severity?: readonly string[];
     ignoreUnfixed?: boolean;
@@ -270,11 +292,21 @@ export function trivyReportFile(reportDir: string): string {
   return `${reportDir}/trivy.json`;
 }
 
+/** Where a release keeps the CycloneDX SBOM of its image: `<reportDir>/sbom.cdx.json`. */
+export function sbomFile(reportDir: string): string {
+  return `${reportDir}/sbom.cdx.json`;
+}
+
 /** `scan`: Trivy findings → the release policy's verdict. */
 export function scanGateCommand(spec: ScanGateSpec): string {
   return gateCommand("scan", spec.reportDir, [
     spec.report !== undefined ? opt("report", spec.report) : opt("image", spec.image),
+    opt("trivy", spec.trivy),
     opt("trivy-image", spec.trivyImage),
+    opt("scanners", spec.scanners === undefined ? undefined : spec.scanners.join(",")),
+    flag("insecure", spec.insecure),
+    flag("offline", spec.offline),
+    opt("sbom", spec.sbom),
     opt("severity", spec.severity === undefined ? undefined : spec.severity.join(",")),
     flag("ignore-unfixed", spec.ignoreUnfixed),
     opt("allowlist", spec.allowlist),

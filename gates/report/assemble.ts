@@ -3,7 +3,14 @@ import type { GateResult } from "../result";
 import type { ReportInput } from "./inputs";
 import { GateRow, Issue, ReleaseReport, ReportSummary, Stage } from "./model";
 import { expectedGates } from "./release";
-import { baseSection, scanSection, sizeSection, smokeChecks, testsSection } from "./sections";
+import {
+  baseSection,
+  sbomSection,
+  scanSection,
+  sizeSection,
+  smokeChecks,
+  testsSection,
+} from "./sections";
 
 /**
  * Assembles the release report from the gates' results: pure, plain data in and out (the gate file
@@ -183,6 +190,7 @@ export function assembleReport(input: ReportInput, options: AssembleOptions = {}
     ...optional("tests", testResult === undefined ? undefined : testsSection(testResult)),
     ...optional("smoke", smoke === undefined || smoke.length === 0 ? undefined : smoke),
     ...optional("scan", scanResult === undefined ? undefined : scanSection(scanResult)),
+    ...optional("sbom", input.sbom === undefined ? undefined : sbomSection(input.sbom)),
     notes,
   };
 }

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { isErrorCode } from "../codes";
 import { Finding, GateError, GateResult } from "../result";
 
+import { summarizeSbom, type SbomSummary } from "../scan/sbom";
 import { checkedJson, parseReleaseInfo, ReleaseInfo } from "./release";
 
 /** Everything the report is assembled from: plain data, read from the results directory. */
@@ -15,6 +16,8 @@ export interface ReportInput {
   skipped: Record<string, string>;
   /** Notes about the directory itself (e.g. it does not exist), shown in the report. */
   notes: string[];
+  /** The summary of `sbom.cdx.json`, when the scan gate wrote one (`--sbom`). */
+  sbom?: SbomSummary;
 }
 
 /** Files of the directory that are not gate results. */
@@ -23,6 +26,8 @@ const RELEASE_FILE = "release.json";
 const OWN_RESULT = "report.json";
 /** Trivy's raw JSON report, kept by the scan gate (`--keep-report`): evidence, not a gate result. */
 const TRIVY_REPORT = "trivy.json";
+/** The CycloneDX SBOM the scan gate wrote (`--sbom`, validated there): summarized, not a gate result. */
+export const SBOM_FILE = "sbom.cdx.json";
 const SKIPPED_SUFFIX = ".skipped";
 
 const VERDICTS = new Set(["pass", "warn", "block"]);
@@ -138,6 +143,10 @@ export async function readResultsDir(dir: string): Promise<ReportInput> {
       input.skipped[entry.slice(0, -SKIPPED_SUFFIX.length)] = reason === "" ? "disabled" : reason;
       continue;
     }
+    if (entry === SBOM_FILE) {
+      input.sbom = sbomSummaryOf(file, await readText(file));
+      continue;
+    }
     if (!entry.endsWith(".json") || entry === OWN_RESULT || entry === TRIVY_REPORT) continue;
     const text = await readText(file);
     if (entry === RELEASE_FILE) {
@@ -156,6 +165,21 @@ export async function readResultsDir(dir: string): Promise<ReportInput> {
     input.results[stem] = parsed.result;
   }
   return input;
+}
+
+/** The SBOM's summary; one that is not CycloneDX JSON is REPORT_INPUT_INVALID, naming the file. */
+function sbomSummaryOf(file: string, text: string): SbomSummary {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw invalid(file, [`is not JSON (${(err as Error).message})`]);
+  }
+  try {
+    return summarizeSbom(doc, file);
+  } catch (err) {
+    throw invalid(file, [(err as Error).message]);
+  }
 }
 
 async function readText(file: string): Promise<string> {

@@ -4,6 +4,7 @@ import {
   Issue,
   ReleaseReport,
   ScanRow,
+  SbomSection,
   ScanSection,
   SEVERITY_ORDER,
   SizeSection,
@@ -344,6 +345,20 @@ function rollback(report: ReleaseReport): string[] {
   ];
 }
 
+function sbom(s: SbomSection | undefined): string[] {
+  if (s === undefined) return [];
+  const types = Object.entries(s.byType).map(([type, n]) => [type, String(n)]);
+  return [
+    "",
+    "## SBOM",
+    "",
+    `${code(s.file)}: ${s.format}, ${s.components} components of ${code(s.subject)}` +
+      (s.os === undefined ? "." : `; operating system ${s.os}.`),
+    "",
+    ...table(["Component type", "Count"], types),
+  ];
+}
+
 function notes(report: ReleaseReport): string[] {
   if (report.notes.length === 0) return [];
   return ["", "## Notes", "", ...report.notes.map((n) => `- ${n}`)];
@@ -364,6 +379,7 @@ export function renderMarkdown(report: ReleaseReport): string {
           tests(report, report.tests),
           smoke(report),
           scan(report, report.scan),
+          sbom(report.sbom),
         ]),
     rollback(report),
     notes(report),

@@ -116,6 +116,20 @@ export interface ScanSection {
   entries: AllowlistEntryNote[];
 }
 
+/** The CycloneDX SBOM of the released digest, as the scan gate wrote it. */
+export interface SbomSection {
+  file: string;
+  /** `CycloneDX 1.5`. */
+  format: string;
+  /** The artifact it describes: the image reference scanned (`HOST/REPO@sha256:...`). */
+  subject: string;
+  components: number;
+  /** Components by CycloneDX type, in key order. */
+  byType: Record<string, number>;
+  /** `debian 12.15`; absent when the SBOM names no operating system. */
+  os?: string;
+}
+
 export interface BaseSection {
   /** As pinned: `python:3.11-slim-bullseye@sha256:...`. */
   ref?: string;
@@ -155,6 +169,8 @@ export interface ReleaseReport {
   tests?: TestsSection;
   smoke?: SmokeCheck[];
   scan?: ScanSection;
+  /** The image's SBOM (`sbom.cdx.json`), summarized. */
+  sbom?: SbomSection;
   /** Facts about the inputs (e.g. no release.json), shown at the end. */
   notes: string[];
 }

@@ -1,4 +1,5 @@
 import type { Finding, GateResult } from "../result";
+import type { SbomSummary } from "../scan/sbom";
 import { instructionOf } from "../smoke/checks";
 import {
   AllowlistedRow,
@@ -9,6 +10,7 @@ import {
   ScanSection,
   ScanSeverity,
   SEVERITY_ORDER,
+  SbomSection,
   SizeSection,
   SmokeCheck,
   TestsSection,
@@ -168,4 +170,17 @@ export function smokeChecks(result: GateResult): SmokeCheck[] {
       ...defined({ code: textOf(x, "code") }),
       detail: String(x.summary),
     }));
+}
+
+/** The SBOM's summary (gates/scan/sbom.ts) as the report shows it. */
+export function sbomSection(s: SbomSummary, file = "sbom.cdx.json"): SbomSection {
+  const os = s.os === undefined ? "" : `${s.os.name} ${s.os.version}`.trim();
+  return {
+    file,
+    format: `CycloneDX ${s.specVersion}`,
+    subject: s.subject,
+    components: s.components,
+    byType: s.byType,
+    ...(os === "" ? {} : { os }),
+  };
 }

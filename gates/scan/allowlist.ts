@@ -125,7 +125,24 @@ export function isExpired(entry: AllowlistEntry, now: Date): boolean {
   return entry.expiresAt !== undefined && entry.expiresAt.getTime() < now.getTime();
 }
 
-/** Parses a `.trivyignore` file. A statement is the `#` comment on the line, else the comment lines just above. */
+/** A comment line that titles what follows (`# --- Base image ---`, `## CVEs`, `# Accepted:`). */
+const HEADING = /^(#{2,}|[-=*#~_]{3,}|.*:$|.*[-=*~_]{3,}$)/;
+
+/**
+ * Whether lines[i] (an entry) stands alone: the next line is blank, a comment or the end of the file.
+ * A comment block above a run of entries is a heading of the group, not one entry's statement.
+ */
+function standsAlone(lines: readonly string[], i: number): boolean {
+  const next = lines[i + 1]?.trim() ?? "";
+  return next === "" || next.startsWith("#");
+}
+
+/**
+ * Parses a `.trivyignore` file. An entry's statement is the `#` comment on its line, else the comment
+ * block directly above it when that block is about this entry alone: the entry is not followed directly
+ * by another entry (then the block heads a group) and no line of the block is a heading (`# --- X ---`,
+ * `## X`, `# X:`). A comment separated by a blank line belongs to no entry.
+ */
 export function parseTrivyignore(text: string, file: string): Allowlist {
   const entries: AllowlistEntry[] = [];
   const problems: string[] = [];
@@ -138,7 +155,7 @@ export function parseTrivyignore(text: string, file: string): Allowlist {
       continue;
     }
     if (line.startsWith("#")) {
-      comments.push(line.replace(/^#+\s*/, ""));
+      comments.push(line);
       continue;
     }
     const source = `${file}:${i + 1}`;
@@ -157,7 +174,11 @@ export function parseTrivyignore(text: string, file: string): Allowlist {
     }
     const hash = line.indexOf("#");
     const trailing = hash >= 0 ? line.slice(hash).replace(/^#+\s*/, "") : "";
-    const statement = (trailing !== "" ? trailing : comments.join(" ")).trim();
+    const above =
+      comments.length > 0 && standsAlone(lines, i) && !comments.some((c) => HEADING.test(c))
+        ? comments.map((c) => c.replace(/^#+\s*/, "")).join(" ")
+        : "";
+    const statement = (trailing !== "" ? trailing : above).trim();
     comments = [];
     entries.push({
       id,
@@ -379,10 +400,17 @@ export class AllowlistIndex {
   match(finding: ScanFinding): readonly AllowlistEntry[] {
     const byId = this.byKind.get(finding.kind) as Map<string, AllowlistEntry[]>;
     const direct = byId.get(finding.id);
-    // Misconfigurations match on either identifier (ID or AVDID), as Trivy's MatchMisconfiguration.
-    const alias = finding.aliasId === "" ? undefined : byId.get(finding.aliasId);
-    if (direct === undefined && alias === undefined) return NO_MATCH;
-    const candidates = [...(direct ?? []), ...(alias ?? [])].sort((a, b) => a.order - b.order);
+    // Misconfigurations match on any of their identifiers (ID, AVDID, the legacy DS002 form), as
+    // Trivy's MatchMisconfiguration does with the rule's aliases.
+    if (finding.aliases.length === 0) {
+      if (direct === undefined) return NO_MATCH;
+      const hits = direct.filter((e) => this.applies(e, finding));
+      return hits.length === 0 ? NO_MATCH : hits;
+    }
+    const found = new Set<AllowlistEntry>(direct ?? []);
+    for (const alias of finding.aliases) for (const e of byId.get(alias) ?? []) found.add(e);
+    if (found.size === 0) return NO_MATCH;
+    const candidates = [...found].sort((a, b) => a.order - b.order);
     const hits = candidates.filter((e) => this.applies(e, finding));
     return hits.length === 0 ? NO_MATCH : hits;
   }

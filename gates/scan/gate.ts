@@ -8,14 +8,19 @@ import { keepReport, prepareKeep } from "./keep";
 import { attributor, type BaseLayers } from "./origin";
 import { baselineKeys, evaluate, thresholdOf } from "./policy";
 import { readReport, type ScanReport } from "./report";
-import { PINNED_IMAGE, scanImage } from "./runner";
+import { DEFAULT_SCANNERS, PINNED_IMAGE, scanImage, scannersOf, type ScannerName } from "./runner";
+import { sbomFigures, validateSbom, type SbomSummary } from "./sbom";
+import { trivyFigures, type TrivyInfo } from "./trivyInfo";
 
 /**
  * `scan`: the vulnerability gate (SOP step 5). Wires flags → report (read or produced by Trivy) →
- * allowlist → policy → result. Blocks with SECURITY_CRITICAL / SECURITY_HIGH; fails closed with
- * SCAN_REPORT_INVALID, ALLOWLIST_INVALID or SCANNER_UNAVAILABLE; warns OUTDATED_BASE_IMAGE when nothing
- * blocks but the report says the image's OS is past its end of support. With `--image`, `--keep-report`
- * keeps Trivy's raw report (the next release's `--baseline`); `--base-image` labels findings by origin.
+ * allowlist → policy → result. Blocks with SECRET_DETECTED / SECURITY_CRITICAL / SECURITY_HIGH; fails
+ * closed with SCAN_REPORT_INVALID, ALLOWLIST_INVALID, SBOM_INVALID or SCANNER_UNAVAILABLE (also when
+ * `vuln` is asked for and Trivy has no vulnerability DB); warns OUTDATED_BASE_IMAGE when nothing blocks
+ * but the report says the image's OS is past its end of support. With `--image`, `--keep-report` keeps
+ * Trivy's raw report (the next release's `--baseline`), `--sbom` the CycloneDX SBOM converted from that
+ * same report (validated); the verdict records the scanners, Trivy's version and its DB's.
+ * `--base-image` labels findings by origin.
  */
 
 function stringFlag(flags: GateFlags, name: string): string | undefined {
@@ -32,8 +37,13 @@ const gate: Gate = {
   summary: "vulnerability gate over a Trivy JSON report or an image",
   usage: [
     "--report FILE                 a Trivy JSON report (`trivy image --format json`), or",
-    "--image REF                   scan this image: `trivy` on PATH, else --trivy-image with Docker",
-    "--trivy-image NAME@sha256:..  the Trivy container image, pinned by digest",
+    "--image REF                   scan this image (REPO@sha256:... is read from its registry)",
+    "--trivy PATH                  the Trivy binary (else $SLIPWAY_TRIVY, else `trivy` on PATH)",
+    "--trivy-image NAME@sha256:..  no binary: the Trivy container image, pinned by digest",
+    "--scanners vuln,secret,misconfig  what Trivy looks for (default vuln,secret); recorded in the verdict",
+    "--insecure                    plain-HTTP / self-signed registry (loopback registries need no flag)",
+    "--offline                     Trivy downloads nothing: DBs and checks as they are in its cache",
+    "--sbom FILE                   with --image: write the CycloneDX SBOM there (validated)",
     "--severity HIGH,CRITICAL      block at and above the lowest severity named (default HIGH,CRITICAL)",
     "--ignore-unfixed              vulnerabilities without a fix (Status other than fixed) do not block",
     "--allowlist FILE              .trivyignore (ID [exp:yyyy-mm-dd]) or .trivyignore.yaml",
@@ -45,7 +55,12 @@ const gate: Gate = {
   options: {
     report: { type: "string" },
     image: { type: "string" },
+    trivy: { type: "string" },
     "trivy-image": { type: "string" },
+    scanners: { type: "string" },
+    insecure: { type: "boolean" },
+    offline: { type: "boolean" },
+    sbom: { type: "string" },
     severity: { type: "string" },
     "ignore-unfixed": { type: "boolean" },
     allowlist: { type: "string" },
@@ -77,6 +92,29 @@ const gate: Gate = {
       );
     }
     if (keptReport === "") throw new UsageError("--keep-report needs a file path");
+    const sbomFile = stringFlag(flags, "sbom");
+    if (sbomFile === "") throw new UsageError("--sbom needs a file path");
+    const trivyPath = stringFlag(flags, "trivy");
+    if (trivyPath === "") throw new UsageError("--trivy needs the path of the Trivy binary");
+    const scannersFlag = stringFlag(flags, "scanners");
+    if (image === undefined) {
+      const runOnly = (
+        [
+          ["sbom", sbomFile !== undefined],
+          ["scanners", scannersFlag !== undefined],
+          ["trivy", trivyPath !== undefined],
+          ["insecure", flags.insecure === true],
+          ["offline", flags.offline === true],
+        ] as const
+      ).find(([, given]) => given);
+      if (runOnly !== undefined) {
+        throw new UsageError(
+          `--${runOnly[0]} applies to --image (Trivy runs here); --report reads a report made elsewhere`,
+        );
+      }
+    }
+    const scanners: ScannerName[] =
+      scannersFlag === undefined ? [...DEFAULT_SCANNERS] : scannersOf(scannersFlag);
     const baseImage = stringFlag(flags, "base-image");
     if (baseImage !== undefined && (baseImage === "" || baseImage.startsWith("-"))) {
       throw new UsageError(`--base-image: "${baseImage}" is not an image reference`);
@@ -110,6 +148,12 @@ const gate: Gate = {
       }
       prepareKeep(keptReport);
     }
+    if (sbomFile !== undefined) {
+      if (keptReport !== undefined && resolve(sbomFile) === resolve(keptReport)) {
+        throw new UsageError("--sbom and --keep-report name the same file");
+      }
+      prepareKeep(sbomFile, "--sbom");
+    }
 
     // The base's layers are read beside the scan (a local `docker image inspect`); never throws.
     const tBase = process.hrtime.bigint();
@@ -122,12 +166,30 @@ const gate: Gate = {
           });
 
     let report: ScanReport;
+    let info: TrivyInfo | undefined;
+    let sbom: SbomSummary | undefined;
     const t0 = process.hrtime.bigint();
     if (image !== undefined) {
-      const scanned = await scanImage(image, { env: ctx.env, trivyImage, progress: ctx.progress });
+      const scanned = await scanImage(image, {
+        env: ctx.env,
+        trivyImage,
+        ...(trivyPath === undefined ? {} : { trivyPath }),
+        scanners,
+        insecure: flags.insecure === true,
+        offline: flags.offline === true,
+        sbom: sbomFile !== undefined,
+        progress: ctx.progress,
+      });
       timings.scan = elapsed(t0);
       report = scanned.report;
+      info = scanned.info;
       if (keptReport !== undefined) keepReport(keptReport, scanned.bytes);
+      if (sbomFile !== undefined && scanned.sbom !== undefined) {
+        const t = process.hrtime.bigint();
+        sbom = await validateSbom(scanned.sbom.toString("utf8"), `the SBOM of ${image}`);
+        timings.sbom = elapsed(t);
+        keepReport(sbomFile, scanned.sbom, "--sbom");
+      }
     } else {
       report = readReport(reportPath as string);
       timings.read = elapsed(t0);
@@ -153,8 +215,24 @@ const gate: Gate = {
       ...(keptReport === undefined ? {} : { keptReport }),
       ...(base === undefined ? {} : { base }),
     };
+    const scannerLines =
+      info === undefined
+        ? []
+        : [
+            `scanners: ${scanners.join(", ")}; Trivy ${info.version}, ` +
+              (info.db === undefined
+                ? "no vulnerability DB"
+                : `vulnerability DB v${info.db.version} updated ${info.db.updatedAt}`),
+          ];
+    const sbomLines =
+      sbom === undefined
+        ? []
+        : [
+            `SBOM: ${sbomFile} (CycloneDX ${sbom.specVersion}, valid): ${sbom.components} components` +
+              (sbom.os === undefined ? "" : `, ${sbom.os.name} ${sbom.os.version}`),
+          ];
     const extras = {
-      details: detailLines(report, outcome, options),
+      details: [...scannerLines, ...sbomLines, ...detailLines(report, outcome, options)],
       findings: [
         ...outcome.blocking.map(findingRecord),
         ...outcome.allowlisted.map(findingRecord),
@@ -162,10 +240,14 @@ const gate: Gate = {
         ...outcome.expiredEntries.map((e) => entryRecord(e, "expired")),
         ...outcome.unusedEntries.map((e) => entryRecord(e, "unused")),
       ],
-      figures: figuresOf(report, outcome, {
-        ...options,
-        allowlistEntries: allowlist?.entries.length ?? 0,
-      }),
+      figures: {
+        ...figuresOf(report, outcome, {
+          ...options,
+          allowlistEntries: allowlist?.entries.length ?? 0,
+        }),
+        ...(info === undefined ? {} : trivyFigures(info, scanners)),
+        ...(sbom === undefined || sbomFile === undefined ? {} : sbomFigures(sbomFile, sbom)),
+      },
       timings,
     };
     const summary = summaryLine(report, outcome, threshold);

@@ -16,31 +16,32 @@ import { UsageError } from "../result";
  * release stops, since its evidence could not be kept.
  */
 
-function cannot(file: string, what: string, err: unknown): UsageError {
+function cannot(file: string, what: string, err: unknown, flag: string): UsageError {
   const code = (err as NodeJS.ErrnoException).code ?? String(err);
-  return new UsageError(`--keep-report ${file}: cannot ${what} (${code})`);
+  return new UsageError(`${flag} ${file}: cannot ${what} (${code})`);
 }
 
-export function prepareKeep(file: string): void {
+/** `flag` names the option in messages (`--keep-report`, `--sbom`: the SBOM is kept the same way). */
+export function prepareKeep(file: string, flag = "--keep-report"): void {
   try {
     mkdirSync(dirname(file), { recursive: true });
   } catch (err) {
-    throw cannot(file, `create the directory ${dirname(file)}`, err);
+    throw cannot(file, `create the directory ${dirname(file)}`, err, flag);
   }
   try {
     rmSync(file, { force: true });
   } catch (err) {
-    throw cannot(file, "remove the report an earlier run left there", err);
+    throw cannot(file, "remove the file an earlier run left there", err, flag);
   }
 }
 
-export function keepReport(file: string, bytes: Buffer): void {
+export function keepReport(file: string, bytes: Buffer, flag = "--keep-report"): void {
   const temp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
   try {
     writeFileSync(temp, bytes);
     renameSync(temp, file);
   } catch (err) {
     rmSync(temp, { force: true });
-    throw cannot(file, "write the report", err);
+    throw cannot(file, "write it", err, flag);
   }
 }

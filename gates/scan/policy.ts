@@ -7,7 +7,9 @@ import { SEVERITIES, SEVERITY_RANK, isSeverity, type ScanFinding, type Severity 
  * The verdict over a report's findings. In Trivy's order (pkg/result/filter.go): severity, then status
  * (`--ignore-unfixed`), then the allowlist; then, with a baseline, what was already there.
  *
- * - Vulnerabilities, secrets and FAIL misconfigurations at or above the threshold block.
+ * - Vulnerabilities, secrets and FAIL misconfigurations at or above the threshold block. Any blocking
+ *   secret makes the code SECRET_DETECTED (remove and rotate); else CRITICAL → SECURITY_CRITICAL, else
+ *   SECURITY_HIGH.
  * - Misconfigurations that PASS (or are EXCEPTIONs) are not findings.
  * - `--ignore-unfixed` keeps only vulnerabilities with a fix: Status `fixed`, or, in older reports without
  *   Status, a FixedVersion.
@@ -50,7 +52,7 @@ export interface PolicyOptions {
 }
 
 export interface PolicyOutcome {
-  code: "SECURITY_CRITICAL" | "SECURITY_HIGH" | undefined;
+  code: "SECRET_DETECTED" | "SECURITY_CRITICAL" | "SECURITY_HIGH" | undefined;
   /** Most severe first. */
   blocking: Evaluated[];
   allowlisted: Evaluated[];
@@ -224,7 +226,10 @@ export function evaluate(findings: readonly ScanFinding[], options: PolicyOption
   );
   const blockingTally = blockingCount.tally();
   let code: PolicyOutcome["code"];
-  if (blockingTally.bySeverity.CRITICAL > 0) code = "SECURITY_CRITICAL";
+  // A leaked credential outranks any CVE: it is exposed already, and its remedy (remove, rotate) is not
+  // an upgrade. The details still list every blocking finding.
+  if (blocking.some((e) => e.finding.kind === "secret")) code = "SECRET_DETECTED";
+  else if (blockingTally.bySeverity.CRITICAL > 0) code = "SECURITY_CRITICAL";
   else if (blocking.length > 0) code = "SECURITY_HIGH";
   return {
     code,

@@ -63,8 +63,11 @@ export interface ScanFinding {
   kind: FindingKind;
   /** VulnerabilityID, secret RuleID, or misconfiguration AVDID (else ID). */
   id: string;
-  /** Misconfigurations: the other identifier (ID when `id` is the AVDID). Else "". */
-  aliasId: string;
+  /**
+   * Misconfigurations: every other identifier Trivy matches an ignore entry on (see `misconfigurationAliases`).
+   * Else empty (one shared array).
+   */
+  aliases: readonly string[];
   severity: Severity;
   /** The Result's Target (an image's OS, `Python`, a file path). */
   target: string;
@@ -229,7 +232,7 @@ function readVulnerability(
   return {
     kind: "vulnerability",
     id: r.reqString(v, "VulnerabilityID"),
-    aliasId: "",
+    aliases: NO_ALIASES,
     severity: r.severity(v),
     target,
     resultClass,
@@ -250,7 +253,7 @@ function readSecret(r: Reader, s: unknown, target: string, resultClass: string):
   return {
     kind: "secret",
     id: r.reqString(s, "RuleID"),
-    aliasId: "",
+    aliases: NO_ALIASES,
     severity: r.severity(s),
     target,
     resultClass,
@@ -264,6 +267,44 @@ function readSecret(r: Reader, s: unknown, target: string, resultClass: string):
     line: r.line(s, "StartLine"),
     layer: r.layer(s),
   };
+}
+
+const NO_ALIASES: readonly string[] = [];
+
+const CANONICAL_ID = /^([A-Z]+)-(\d+)$/;
+const LEGACY_ID = /^([A-Z]+)(\d+)$/;
+
+/**
+ * The identifiers of a misconfiguration besides the one shown (`id`), in every form Trivy's ignore
+ * matching accepts (pkg/result/filter.go: `ID`, `AVDID` and the rule's `Aliases`). Trivy matches on the
+ * rule's aliases, which its JSON does not carry (`json:"-"`): a current report says only `"ID": "DS-0002"`
+ * (integration/testdata/dockerfile.json.golden), an older one `"ID": "DS002", "AVDID": "AVD-DS-0002"`.
+ * The forms are one rule's and derive from each other: the canonical `DS-0002`, the AVD ID `AVD-DS-0002`,
+ * the legacy `DS002` (also the last segment of a built-in check's `Namespace`, `builtin.dockerfile.DS002`).
+ * A rule's short code (`least-privilege-user`) is nowhere in the report and cannot be matched.
+ */
+export function misconfigurationAliases(
+  id: string,
+  avdId: string,
+  namespace: string,
+): readonly string[] {
+  const shown = avdId !== "" ? avdId : id;
+  const forms = new Set<string>([id, avdId]);
+  const canonical = [id, avdId.replace(/^AVD-/, "")].find((x) => CANONICAL_ID.test(x));
+  if (canonical !== undefined) {
+    forms.add(canonical);
+    forms.add(`AVD-${canonical}`);
+    const [, prefix, digits] = CANONICAL_ID.exec(canonical) as RegExpExecArray;
+    // DS-0002 → DS002, KSV-0014 → KSV014: the legacy IDs have three digits.
+    forms.add(`${prefix}${String(Number(digits)).padStart(3, "0")}`);
+  }
+  if (namespace.startsWith("builtin.")) {
+    const last = namespace.slice(namespace.lastIndexOf(".") + 1);
+    if (LEGACY_ID.test(last)) forms.add(last);
+  }
+  forms.delete(shown);
+  forms.delete("");
+  return forms.size === 0 ? NO_ALIASES : [...forms];
 }
 
 function readMisconfiguration(
@@ -287,7 +328,7 @@ function readMisconfiguration(
   return {
     kind: "misconfiguration",
     id: avdId !== "" ? avdId : id,
-    aliasId: avdId !== "" ? id : "",
+    aliases: misconfigurationAliases(id, avdId, r.optString(m, "Namespace")),
     severity: r.severity(m),
     target,
     resultClass,
@@ -364,7 +405,9 @@ function readDocument(doc: unknown, r: Reader): { report: ScanReport; results: R
     r.result = i;
     r.list = "";
     if (!isObject(result)) r.fail("must be an object");
-    const target = r.reqString(result, "Target");
+    // Trivy writes `"Target": ""` for results that belong to no file (Class `custom`: a module's
+    // CustomResources, spring4shell-jre11): valid output, so the target may be empty (a wrong type is not).
+    const target = r.optString(result, "Target");
     const resultClass = r.optString(result, "Class");
     if (resultClass !== "" && !RESULT_CLASSES.has(resultClass)) {
       r.fail(`unknown Class ${JSON.stringify(resultClass)}`);

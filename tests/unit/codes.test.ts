@@ -42,7 +42,7 @@ const NOT_EMITTED: Record<string, string> = {
     "app-specific builder check; an app adds it as a smoke --version-cmd of its own",
   PIP_DEPENDENCY_CONFLICT: "surfaces as a build failure of the builder stage (pip's own message)",
   SECURITY_VULN: "bandit/dependency audit run inside tests.command; mapped as a test failure",
-  MALWARE_DETECTED: "Trivy has no malware scanner; secrets found block as SECURITY_HIGH/CRITICAL",
+  MALWARE_DETECTED: "Trivy has no malware scanner; secrets found block as SECRET_DETECTED",
   MODULE_LOAD_ERROR: "post-deploy module loading shows as HEALTH_CHECK_FAIL with the app's logs",
   DATABASE_CONNECTION_ERROR: "shows as HEALTH_CHECK_FAIL when the health path checks the database",
 };

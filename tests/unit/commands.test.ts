@@ -25,6 +25,7 @@ import {
   resolvePinCommand,
   retagCommand,
   rollbackReportDir,
+  sbomFile,
   scanGateCommand,
   shellJoin,
   shellQuote,
@@ -272,6 +273,28 @@ describe("gate command builders", () => {
     scanGateCommand({ reportDir: REPORT, report: "r.json", keepReport: "k.json" });
   });
 
+  it("scans a candidate by digest with the Trivy binary, scanners, registry flags and SBOM", () => {
+    const candidate = `127.0.0.1:5000/team/odoo@${DIGEST}`;
+    assert.equal(sbomFile(REPORT), `${REPORT}/sbom.cdx.json`);
+    assert.equal(
+      scanGateCommand({
+        reportDir: REPORT,
+        image: candidate,
+        trivy: "/opt/trivy/bin/trivy",
+        scanners: ["secret", "misconfig"],
+        insecure: true,
+        offline: true,
+        sbom: sbomFile(REPORT),
+        keepReport: trivyReportFile(REPORT),
+      }),
+      `${GATE_BIN} scan --image ${candidate} --trivy /opt/trivy/bin/trivy ` +
+        `--scanners secret,misconfig --insecure --offline --sbom ${REPORT}/sbom.cdx.json ` +
+        `--keep-report ${REPORT}/trivy.json --json ${REPORT}/scan.json`,
+    );
+    // @ts-expect-error an SBOM is made from an image scan only
+    scanGateCommand({ reportDir: REPORT, report: "r.json", sbom: "s.json" });
+  });
+
   it("builds a scan command the gate's own parser accepts, flag for flag", async () => {
     const cmd = scanGateCommand({
       reportDir: REPORT,
@@ -279,6 +302,11 @@ describe("gate command builders", () => {
       keepReport: trivyReportFile(REPORT),
       baseImage: `python:3.11-slim-bullseye@${DIGEST}`,
       baseline: ".slipway/releases/v1.4.2/trivy.json",
+      trivy: "/opt/trivy",
+      scanners: ["vuln", "secret", "misconfig"],
+      insecure: true,
+      offline: true,
+      sbom: sbomFile(REPORT),
     });
     const argv = argvOf(cmd);
     assert.equal(argv[0], GATE_BIN);
@@ -292,6 +320,11 @@ describe("gate command builders", () => {
     assert.equal(values["keep-report"], `${REPORT}/trivy.json`);
     assert.equal(values["base-image"], `python:3.11-slim-bullseye@${DIGEST}`);
     assert.equal(values.baseline, ".slipway/releases/v1.4.2/trivy.json");
+    assert.equal(values.trivy, "/opt/trivy");
+    assert.equal(values.scanners, "vuln,secret,misconfig");
+    assert.equal(values.insecure, true);
+    assert.equal(values.offline, true);
+    assert.equal(values.sbom, `${REPORT}/sbom.cdx.json`);
     assert.equal(values["print-verdict"], true);
   });
 

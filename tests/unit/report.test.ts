@@ -874,3 +874,42 @@ describe("release report: a promotion (prod promoting dev's release)", () => {
     );
   });
 });
+
+describe("release report: the SBOM section", () => {
+  const SBOM = join(__dirname, "..", "fixtures", "trivy", "sbom", "slipway-base.cdx.json");
+
+  it("summarizes sbom.cdx.json beside the gate results: format, subject, OS, components by type", async () => {
+    const dir = copyOf(GOOD);
+    cpSync(SBOM, join(dir, "sbom.cdx.json"));
+    const report = assembleReport(await readResultsDir(dir));
+    assert.equal(report.readiness, "READY", "the SBOM is evidence, not a gate result");
+    assert.deepEqual(report.sbom, {
+      file: "sbom.cdx.json",
+      format: "CycloneDX 1.5",
+      subject: `127.0.0.1:5000/slipway-base/python@sha256:40be896df229ccede3358ae85db09d24b7bee3533509bb6cbaaaa397bc813ea9`,
+      components: 157,
+      byType: { library: 156, "operating-system": 1 },
+      os: "debian 12.15",
+    });
+    const md = renderMarkdown(report);
+    assert.match(md, /^## SBOM$/m);
+    assert.match(md, /CycloneDX 1\.5, 157 components of .*; operating system debian 12\.15\./);
+    assert.match(md, /\| library +\| 156 +\|/);
+  });
+
+  it("has no SBOM section when the scan wrote none", async () => {
+    const report = assembleReport(await readResultsDir(GOOD));
+    assert.equal(report.sbom, undefined);
+    assert.doesNotMatch(renderMarkdown(report), /## SBOM/);
+  });
+
+  it("fails closed with REPORT_INPUT_INVALID on an sbom.cdx.json that is not CycloneDX", async () => {
+    const dir = copyOf(GOOD);
+    writeFileSync(join(dir, "sbom.cdx.json"), '{"spdxVersion": "SPDX-2.3"}');
+    await assert.rejects(
+      readResultsDir(dir),
+      (err: Error & { code?: string }) =>
+        err.code === "REPORT_INPUT_INVALID" && /sbom\.cdx\.json/.test(err.message),
+    );
+  });
+});

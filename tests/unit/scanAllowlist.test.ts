@@ -155,6 +155,47 @@ describe("scan: allowlist", () => {
       assert.equal(e.expiresAt, undefined);
     });
 
+    it("does not take a section heading as the statement of the entries below it", () => {
+      const text = [
+        "# --- Base image (Debian) ---",
+        "CVE-1 exp:2030-01-01",
+        "",
+        "## Accepted",
+        "CVE-2 exp:2030-01-01",
+        "",
+        "# Base image packages:",
+        "CVE-3 exp:2030-01-01",
+        "",
+        "# libidn2 and bash: reviewed together",
+        "CVE-4 exp:2030-01-01",
+        "CVE-5 exp:2030-01-01 # bash is never run",
+        "",
+      ].join("\n");
+      const list = parseTrivyignore(text, ".trivyignore");
+      assert.deepEqual(
+        list.entries.map((e) => [e.id, e.statement]),
+        [
+          ["CVE-1", ""],
+          ["CVE-2", ""],
+          ["CVE-3", ""],
+          ["CVE-4", ""],
+          ["CVE-5", "bash is never run"],
+        ],
+      );
+      assert.throws(
+        () => requireStatements(list),
+        isAllowlistInvalid(/4 allowlist entries lack a statement/),
+      );
+    });
+
+    it("takes a comment block directly above a lone entry as its statement", () => {
+      const [e] = parseTrivyignore(
+        "# libidn2: unreachable\n# (reviewed 2026-11)\nCVE-1 exp:2030-01-01\n# next\nCVE-2\n",
+        ".trivyignore",
+      ).entries;
+      assert.equal(e.statement, "libidn2: unreachable (reviewed 2026-11)");
+    });
+
     it("reads CRLF files", () => {
       const list = parseTrivyignore("CVE-1 exp:2030-01-01\r\nCVE-2\r\n", ".trivyignore");
       assert.deepEqual(
@@ -400,14 +441,37 @@ describe("scan: allowlist", () => {
       assert.equal(index.match({ ...libidn2, purl: "" }).length, 1);
     });
 
-    it("matches a misconfiguration by its ID or its AVDID", () => {
+    it("matches a misconfiguration by its ID, its AVDID or the canonical form (older report)", () => {
       const [m] = readReport(fixture("dockerfile.json")).findings;
-      for (const id of ["DS002", "AVD-DS-0002"]) {
+      for (const id of ["DS002", "AVD-DS-0002", "DS-0002"]) {
         const index = new AllowlistIndex(
           parseTrivyignoreYaml(`misconfigurations:\n  - id: ${id}\n`, "x").entries,
         );
         assert.equal(index.match(m).length, 1, id);
       }
+    });
+
+    it("matches a current report's misconfiguration (ID DS-0002 only) in every form Trivy accepts", () => {
+      const [m] = readReport(fixture("dockerfile-current.json")).findings;
+      for (const id of ["DS002", "AVD-DS-0002", "DS-0002"]) {
+        const yaml = new AllowlistIndex(
+          parseTrivyignoreYaml(`misconfigurations:\n  - id: ${id}\n`, "x").entries,
+        );
+        assert.equal(yaml.match(m).length, 1, `yaml ${id}`);
+        const plain = new AllowlistIndex(parseTrivyignore(`${id}\n`, "x").entries);
+        assert.equal(plain.match(m).length, 1, `.trivyignore ${id}`);
+      }
+      const other = new AllowlistIndex(parseTrivyignore("DS-0026\nDS026\n", "x").entries);
+      assert.equal(other.match(m).length, 0);
+    });
+
+    it("lists two entries naming the same rule in two forms in file order", () => {
+      const [m] = readReport(fixture("dockerfile-current.json")).findings;
+      const index = new AllowlistIndex(parseTrivyignore("DS002\nAVD-DS-0002\n", "x").entries);
+      assert.deepEqual(
+        index.match(m).map((e) => e.id),
+        ["DS002", "AVD-DS-0002"],
+      );
     });
 
     it("keeps sections apart: a secrets entry does not allowlist a vulnerability", () => {

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { runGateCli } from "./helpers/cli";
 import { scanGateCommand, trivyReportFile } from "../../gates/commands";
 import type { GateResult } from "../../gates/result";
-import { dockerArgs, dockerSocket, trivyArgs } from "../../gates/scan/runner";
+import { dockerArgs, dockerSocket, trivyArgs, trivyCacheDir } from "../../gates/scan/runner";
 
 const FIXTURES = join(__dirname, "..", "fixtures", "trivy");
 const fixture = (...parts: string[]): string => join(FIXTURES, ...parts);
@@ -41,11 +41,28 @@ function shellWords(commandLine: string): string[] {
 /** A fresh temp dir per test (set in the suite's hooks). */
 let tmp: string;
 
+/** What `trivy version --format json` prints with a DB in the cache (pkg/version/version_test.go's values). */
+const VERSION_JSON =
+  '{"Version":"0.58.1","VulnerabilityDB":{"Version":2,"NextUpdate":"2025-01-05T18:11:37Z","UpdatedAt":"2025-01-05T12:11:37Z","DownloadedAt":"2025-01-05T13:01:41Z"}}';
+
+/**
+ * The first lines of every fake Trivy (binary or docker): `version` prints $FAKE_VERSION (default: with a
+ * DB); `$out` is the argument after `--output`; `convert` copies $FAKE_SBOM there. The lines a test adds
+ * run for `image`.
+ */
+const TRIVY_PREAMBLE = [
+  `version='${VERSION_JSON}'; [ -n "$FAKE_VERSION" ] && version="$FAKE_VERSION"`,
+  `for a in "$@"; do [ "$a" = version ] && { printf '%s\\n' "$version"; exit 0; }; done`,
+  'out=""; prev=""; for a in "$@"; do [ "$prev" = --output ] && out="$a"; prev="$a"; done',
+  'if [ "$1" = convert ]; then /bin/cat "$FAKE_SBOM" > "$out"; exit 0; fi',
+];
+
 /** Writes an executable shell script into `dir` (made if needed) and returns its path. */
 function script(dir: string, name: string, lines: string[]): string {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, name);
-  writeFileSync(path, ["#!/bin/sh", ...lines, ""].join("\n"));
+  const body = name === "trivy" || name === "docker" ? [...TRIVY_PREAMBLE, ...lines] : lines;
+  writeFileSync(path, ["#!/bin/sh", ...body, ""].join("\n"));
   chmodSync(path, 0o755);
   return path;
 }
@@ -119,15 +136,47 @@ describe("scan gate (CLI)", () => {
       assert.match(stdout, /^PASS scan: no blocking findings at HIGH or above/);
     });
 
-    it("blocks on secrets and says to rotate them", async () => {
+    it("blocks on secrets with SECRET_DETECTED, naming each file, and says to rotate them", async () => {
       const { code, stdout } = await runCli(["scan", "--report", fixture("secrets.json")]);
       assert.equal(code, 1);
-      assert.match(stdout, /^SECURITY_CRITICAL: 2 blocking findings/);
+      assert.match(stdout, /^SECRET_DETECTED: 2 blocking findings/);
+      assert.doesNotMatch(stdout, /Upgrade the packages/);
       assert.ok(
         stdout.includes('aws-access-key-id CRITICAL secret "AWS Access Key ID" in deploy.sh:3'),
       );
       assert.ok(stdout.includes('mysecret HIGH secret "My Secret" in deploy.sh:7'));
       assert.match(stdout, /rotate them/);
+    });
+
+    it("blocks the real scan of the leaked-credential image with SECRET_DETECTED, naming the file and line", async () => {
+      const { code, stdout } = await runCli([
+        "scan",
+        "--report",
+        fixture("odoo-leaked-credential.json"),
+      ]);
+      assert.equal(code, 1);
+      assert.match(stdout, /^SECRET_DETECTED: 2 blocking findings/);
+      assert.ok(
+        stdout.includes(
+          'aws-access-key-id CRITICAL secret "AWS Access Key ID" in /mnt/extra-addons/slipway_invoice/data/s3_export.conf:5',
+        ),
+      );
+      assert.match(stdout, /rotate it/);
+    });
+
+    it("lets a legacy DS002 entry allowlist a current report's DS-0002, and does not call it unused", async () => {
+      const allowlist = join(tmp, ".trivyignore");
+      writeFileSync(allowlist, "DS002 exp:2030-01-01 # runs as root until the base gains a user\n");
+      const { code, stdout } = await runCli([
+        "scan",
+        "--report",
+        fixture("dockerfile-current.json"),
+        "--allowlist",
+        allowlist,
+        "--require-statement",
+      ]);
+      assert.equal(code, 0, stdout);
+      assert.doesNotMatch(stdout, /matched nothing/);
     });
 
     it("blocks on a FAIL misconfiguration", async () => {
@@ -305,7 +354,7 @@ describe("scan gate (CLI)", () => {
 
   describe("--keep-report (Trivy's JSON report kept)", () => {
     /** A fake `trivy` on PATH that writes `report` where --output says (the 6th argument). */
-    function fakeTrivy(lines: string[] = ['/bin/cat "$FAKE_REPORT" > "$6"']): string {
+    function fakeTrivy(lines: string[] = ['/bin/cat "$FAKE_REPORT" > "$out"']): string {
       const bin = join(tmp, "bin");
       script(bin, "trivy", lines);
       return bin;
@@ -358,7 +407,7 @@ describe("scan gate (CLI)", () => {
     it("keeps nothing when what Trivy wrote is not a report", async () => {
       const kept = join(tmp, "out", "trivy.json");
       const { code, stdout } = await runCli(["scan", "--image", "app:1.0", "--keep-report", kept], {
-        env: { PATH: fakeTrivy(['echo "[]" > "$6"']) },
+        env: { PATH: fakeTrivy(['echo "[]" > "$out"']) },
       });
       assert.equal(code, 1);
       assert.match(stdout, /^SCAN_REPORT_INVALID: /);
@@ -485,7 +534,7 @@ describe("scan gate (CLI)", () => {
   describe("the pipeline's scan command, run as built", () => {
     it("keeps release N's report, which release N+1 then takes as its baseline", async () => {
       const bin = join(tmp, "bin");
-      script(bin, "trivy", ['/bin/cat "$FAKE_REPORT" > "$6"']);
+      script(bin, "trivy", ['/bin/cat "$FAKE_REPORT" > "$out"']);
       const docker = script(join(tmp, "docker-bin"), "docker", [
         `echo '["sha256:78c1b9419976227e05be9d243b7fa583bea44a5258e52018b2af4cdfe23d148d"]'`,
       ]);
@@ -729,7 +778,7 @@ describe("scan gate (CLI)", () => {
       script(bin, "trivy", [
         `printf '%s\\n' "$@" > ${log}`,
         // --output is the 5th argument: write the fixture there, as Trivy would.
-        `/bin/cat "$FAKE_REPORT" > "$6"`,
+        `/bin/cat "$FAKE_REPORT" > "$out"`,
       ]);
       const { code, stdout } = await runCli(["scan", "--image", "app:1.0"], {
         env: { PATH: bin, FAKE_REPORT: DEBIAN },
@@ -737,10 +786,31 @@ describe("scan gate (CLI)", () => {
       assert.equal(code, 1, stdout);
       assert.match(stdout, /^SECURITY_CRITICAL: 1 blocking finding/);
       const args = readFileSync(log, "utf8").trimEnd().split("\n");
-      assert.deepEqual(args.slice(0, 5), ["image", "--format", "json", "--quiet", "--output"]);
-      assert.match(args[5], /slipway-scan-.*\/report\.json$/);
-      assert.equal(args[6], "app:1.0");
-      assert.deepEqual(args, trivyArgs("app:1.0", args[5]));
+      const output = args[args.indexOf("--output") + 1];
+      assert.match(output, /slipway-scan-.*\/report\.json$/);
+      assert.equal(args.at(-1), "app:1.0");
+      assert.deepEqual(
+        args,
+        trivyArgs("app:1.0", output, {
+          scanners: ["vuln", "secret"],
+          remote: false,
+          insecure: false,
+          offline: false,
+          listAllPackages: false,
+          cacheDir: trivyCacheDir({}),
+        }),
+      );
+      assert.deepEqual(args.slice(0, 9), [
+        "image",
+        "--cache-dir",
+        trivyCacheDir({}),
+        "--format",
+        "json",
+        "--quiet",
+        "--scanners",
+        "vuln,secret",
+        "--output",
+      ]);
     });
 
     it("fails closed with SCANNER_UNAVAILABLE and Trivy's message when Trivy fails", async () => {
@@ -760,7 +830,7 @@ describe("scan gate (CLI)", () => {
 
     it("fails closed with SCAN_REPORT_INVALID when Trivy writes something that is not a report", async () => {
       const bin = join(tmp, "bin");
-      script(bin, "trivy", ['echo "[]" > "$6"']);
+      script(bin, "trivy", ['echo "[]" > "$out"']);
       const { code, stdout } = await runCli(["scan", "--image", "app:1.0"], { env: { PATH: bin } });
       assert.equal(code, 1);
       assert.match(
@@ -802,9 +872,25 @@ describe("scan gate (CLI)", () => {
         "--format",
         "json",
         "--quiet",
+        "--scanners",
+        "vuln,secret",
         "app:1.0",
       ]);
-      assert.deepEqual(args, dockerArgs(TRIVY_IMAGE, "app:1.0", {}));
+      assert.deepEqual(
+        args,
+        dockerArgs(
+          TRIVY_IMAGE,
+          "app:1.0",
+          {},
+          {
+            scanners: ["vuln", "secret"],
+            remote: false,
+            insecure: false,
+            offline: false,
+            listAllPackages: false,
+          },
+        ),
+      );
     });
 
     it("fails closed with SCAN_REPORT_INVALID when the Trivy container prints something else", async () => {
@@ -843,6 +929,218 @@ describe("scan gate (CLI)", () => {
       );
       assert.equal(dockerSocket({ DOCKER_HOST: "tcp://10.0.0.1:2376" }), "/var/run/docker.sock");
       assert.equal(dockerSocket({}), "/var/run/docker.sock");
+    });
+  });
+
+  describe("--image: the scan of a candidate by digest (scanners, registry, DB, SBOM)", () => {
+    const CANDIDATE = `127.0.0.1:5000/slipway-scanner/odoo@sha256:${"b".repeat(64)}`;
+    const BASE_REPORT = fixture("sbom", "slipway-base.json");
+    const BASE_SBOM = fixture("sbom", "slipway-base.cdx.json");
+
+    /** A fake trivy logging its argv (image calls) and its registry environment. */
+    function loggingTrivy(extra: string[] = []): {
+      bin: string;
+      args: () => string[];
+      env: () => string;
+    } {
+      const bin = join(tmp, "bin");
+      const argLog = join(tmp, "trivy-args");
+      const envLog = join(tmp, "trivy-env");
+      script(bin, "trivy", [
+        `printf '%s\\n' "$@" > ${argLog}`,
+        `printf 'user=%s password=%s auth=%s\\n' "$TRIVY_USERNAME" "$TRIVY_PASSWORD" "$SLIPWAY_REGISTRY_AUTH" > ${envLog}`,
+        ...extra,
+        '/bin/cat "$FAKE_REPORT" > "$out"',
+      ]);
+      return {
+        bin,
+        args: () => readFileSync(argLog, "utf8").trimEnd().split("\n"),
+        env: () => readFileSync(envLog, "utf8").trim(),
+      };
+    }
+
+    it("scans a digest reference from its registry, with the scanners asked for (misconfig is Trivy's config)", async () => {
+      const trivy = loggingTrivy();
+      const { code, stdout } = await runCli(
+        ["scan", "--image", CANDIDATE, "--scanners", "misconfig,secret", "--offline", "--insecure"],
+        { env: { PATH: trivy.bin, HOME: tmp, FAKE_REPORT: BASE_REPORT } },
+      );
+      assert.equal(code, 0, stdout);
+      const args = trivy.args();
+      assert.equal(args[args.indexOf("--scanners") + 1], "secret,config");
+      assert.equal(args[args.indexOf("--image-src") + 1], "remote");
+      for (const f of [
+        "--insecure",
+        "--skip-db-update",
+        "--skip-policy-update",
+        "--offline-scan",
+      ]) {
+        assert.ok(args.includes(f), f);
+      }
+      assert.ok(!args.includes("--list-all-pkgs"), "no SBOM asked: no package list");
+      assert.equal(args[args.indexOf("--cache-dir") + 1], join(tmp, ".cache", "trivy"));
+    });
+
+    it("lets Trivy read a tag from wherever it is (no --image-src) and never goes --insecure unasked", async () => {
+      const trivy = loggingTrivy();
+      await runCli(["scan", "--image", "slipway/odoo:1.0-runtime"], {
+        env: { PATH: trivy.bin, FAKE_REPORT: BASE_REPORT },
+      });
+      const args = trivy.args();
+      assert.ok(!args.includes("--image-src"));
+      assert.ok(!args.includes("--insecure"));
+      assert.ok(!args.includes("--skip-db-update"));
+    });
+
+    it("records the scanners, Trivy's version and its DB's in the verdict", async () => {
+      const trivy = loggingTrivy();
+      const out = join(tmp, "scan.json");
+      const { code } = await runCli(["scan", "--image", CANDIDATE, "--json", out], {
+        env: { PATH: trivy.bin, FAKE_REPORT: BASE_REPORT },
+      });
+      assert.equal(code, 0);
+      const figures = (JSON.parse(readFileSync(out, "utf8")) as GateResult).figures;
+      assert.equal(figures.scanners, "vuln,secret");
+      assert.equal(figures["trivy.version"], "0.58.1");
+      assert.equal(figures["trivy.db"], true);
+      assert.equal(figures["trivy.db.version"], 2);
+      assert.equal(figures["trivy.db.updatedAt"], "2025-01-05T12:11:37Z");
+    });
+
+    it("hands the registry's credentials from SLIPWAY_REGISTRY_AUTH to Trivy by environment, never argv", async () => {
+      const trivy = loggingTrivy();
+      const auth = JSON.stringify({
+        auths: { "127.0.0.1:5000": { auth: Buffer.from("slipway:s3cret").toString("base64") } },
+      });
+      const { code } = await runCli(["scan", "--image", CANDIDATE], {
+        env: { PATH: trivy.bin, FAKE_REPORT: BASE_REPORT, SLIPWAY_REGISTRY_AUTH: auth },
+      });
+      assert.equal(code, 0);
+      assert.equal(trivy.env(), "user=slipway password=s3cret auth=");
+      assert.ok(!trivy.args().some((a) => a.includes("s3cret")));
+    });
+
+    it("fails closed with SCANNER_UNAVAILABLE when vuln is asked for and Trivy has no DB", async () => {
+      const trivy = loggingTrivy();
+      const { code, stdout } = await runCli(["scan", "--image", CANDIDATE], {
+        env: { PATH: trivy.bin, FAKE_REPORT: BASE_REPORT, FAKE_VERSION: '{"Version":"dev"}' },
+      });
+      assert.equal(code, 1);
+      assert.match(stdout, /^SCANNER_UNAVAILABLE: Trivy could not download its vulnerability DB/);
+      assert.match(stdout, /--scanners secret/);
+    });
+
+    it("passes a secret-only scan without a DB and says the DB is absent", async () => {
+      const trivy = loggingTrivy();
+      const out = join(tmp, "scan.json");
+      const { code } = await runCli(
+        ["scan", "--image", CANDIDATE, "--scanners", "secret", "--json", out],
+        { env: { PATH: trivy.bin, FAKE_REPORT: BASE_REPORT, FAKE_VERSION: '{"Version":"dev"}' } },
+      );
+      assert.equal(code, 0);
+      const figures = (JSON.parse(readFileSync(out, "utf8")) as GateResult).figures;
+      assert.equal(figures.scanners, "secret");
+      assert.equal(figures["trivy.version"], "dev");
+      assert.equal(figures["trivy.db"], false);
+    });
+
+    it("says offline Trivy has no DB when --skip-db-update meets an empty cache", async () => {
+      const trivy = loggingTrivy([
+        'echo "ERROR The first run cannot skip downloading DB" >&2',
+        "exit 1",
+      ]);
+      const { code, stdout } = await runCli(["scan", "--image", CANDIDATE, "--offline"], {
+        env: { PATH: trivy.bin, FAKE_REPORT: BASE_REPORT },
+      });
+      assert.equal(code, 1);
+      assert.match(
+        stdout,
+        /^SCANNER_UNAVAILABLE: Trivy has no vulnerability DB in .* and --offline forbids downloading it/,
+      );
+    });
+
+    it("runs the binary named by --trivy or SLIPWAY_TRIVY, and fails closed when it is missing", async () => {
+      const trivy = loggingTrivy();
+      const named = join(trivy.bin, "trivy");
+      const env = { PATH: join(tmp, "empty"), FAKE_REPORT: BASE_REPORT };
+      assert.equal(
+        (await runCli(["scan", "--image", CANDIDATE, "--trivy", named], { env })).code,
+        0,
+      );
+      assert.equal(
+        (await runCli(["scan", "--image", CANDIDATE], { env: { ...env, SLIPWAY_TRIVY: named } }))
+          .code,
+        0,
+      );
+      const missing = await runCli(["scan", "--image", CANDIDATE, "--trivy", join(tmp, "nope")], {
+        env,
+      });
+      assert.equal(missing.code, 1);
+      assert.match(
+        missing.stdout,
+        /^SCANNER_UNAVAILABLE: --trivy names .*nope, which is not an executable/,
+      );
+    });
+
+    it("writes the CycloneDX SBOM converted from the same report, validated, and summarizes it", async () => {
+      const trivy = loggingTrivy();
+      const sbom = join(tmp, "release", "sbom.cdx.json");
+      const out = join(tmp, "scan.json");
+      const { code, stdout } = await runCli(
+        ["scan", "--image", CANDIDATE, "--scanners", "secret", "--sbom", sbom, "--json", out],
+        { env: { PATH: trivy.bin, FAKE_REPORT: BASE_REPORT, FAKE_SBOM: BASE_SBOM } },
+      );
+      assert.equal(code, 0, stdout);
+      assert.ok(trivy.args().includes("--list-all-pkgs"));
+      assert.deepEqual(readFileSync(sbom), readFileSync(BASE_SBOM));
+      const figures = (JSON.parse(readFileSync(out, "utf8")) as GateResult).figures;
+      assert.equal(figures.sbom, sbom);
+      assert.equal(figures["sbom.format"], "CycloneDX 1.5");
+      assert.equal(figures["sbom.components"], 157);
+      assert.equal(figures["sbom.components.library"], 156);
+      assert.equal(figures["sbom.components.operating-system"], 1);
+      assert.equal(figures["sbom.os"], "debian 12.15");
+    });
+
+    it("fails closed with SBOM_INVALID when the SBOM does not validate, and keeps no file", async () => {
+      const trivy = loggingTrivy();
+      const doc = JSON.parse(readFileSync(BASE_SBOM, "utf8")) as { components: { type: string }[] };
+      doc.components[0].type = "gadget";
+      const bad = join(tmp, "bad.cdx.json");
+      writeFileSync(bad, JSON.stringify(doc));
+      const sbom = join(tmp, "sbom.cdx.json");
+      const { code, stdout } = await runCli(
+        ["scan", "--image", CANDIDATE, "--scanners", "secret", "--sbom", sbom],
+        { env: { PATH: trivy.bin, FAKE_REPORT: BASE_REPORT, FAKE_SBOM: bad } },
+      );
+      assert.equal(code, 1);
+      assert.match(
+        stdout,
+        /^SBOM_INVALID: the SBOM of .* does not validate against the CycloneDX 1\.5/,
+      );
+      assert.match(stdout, /\/components\/0\/type/);
+      assert.ok(!existsSync(sbom));
+    });
+
+    it("refuses the run-only flags with --report, and unknown scanners (exit 2)", async () => {
+      for (const argv of [
+        ["--sbom", join(tmp, "s.json")],
+        ["--scanners", "secret"],
+        ["--offline"],
+        ["--insecure"],
+      ]) {
+        const { code } = await runCli(["scan", "--report", DEBIAN, ...argv]);
+        assert.equal(code, 2, argv.join(" "));
+      }
+      const { code, stderr } = await runCli([
+        "scan",
+        "--image",
+        CANDIDATE,
+        "--scanners",
+        "vuln,malware",
+      ]);
+      assert.equal(code, 2);
+      assert.match(stderr, /unknown scanner "malware"/);
     });
   });
 });

@@ -81,22 +81,29 @@ describe("scan: policy", () => {
       assert.equal(o.all.findings, 0);
     });
 
-    it("blocks on secrets: the CRITICAL AWS key makes it SECURITY_CRITICAL", () => {
+    it("blocks a secrets-only report with SECRET_DETECTED, not as a vulnerability", () => {
       const o = run(findingsOf("secrets.json"));
-      assert.equal(o.code, "SECURITY_CRITICAL");
+      assert.equal(o.code, "SECRET_DETECTED");
       assert.deepEqual(blockingIds(o), ["aws-access-key-id", "mysecret"]);
     });
 
-    it("blocks on a HIGH secret alone with SECURITY_HIGH once the CRITICAL one is allowlisted", () => {
+    it("still blocks with SECRET_DETECTED on the HIGH secret left once the CRITICAL one is allowlisted", () => {
       const allowlist: Allowlist = readAllowlist(
         join(FIXTURES, "allowlist", "ubi-7.trivyignore.yaml"),
       );
       // The fixture allowlists the AWS key only under tests/**: deploy.sh is not covered.
-      assert.equal(run(findingsOf("secrets.json"), { allowlist }).code, "SECURITY_CRITICAL");
+      assert.equal(run(findingsOf("secrets.json"), { allowlist }).code, "SECRET_DETECTED");
       const onDeploy = parseTrivyignore("aws-access-key-id exp:2030-01-01 # rotated\n", "x");
       const o = run(findingsOf("secrets.json"), { allowlist: onDeploy });
-      assert.equal(o.code, "SECURITY_HIGH");
+      assert.equal(o.code, "SECRET_DETECTED");
       assert.deepEqual(blockingIds(o), ["mysecret"]);
+    });
+
+    it("lets a secret below the threshold through, like any finding (--severity CRITICAL)", () => {
+      const onDeploy = parseTrivyignore("aws-access-key-id exp:2030-01-01 # rotated\n", "x");
+      const o = run(findingsOf("secrets.json"), { allowlist: onDeploy, threshold: "CRITICAL" });
+      assert.equal(o.code, undefined);
+      assert.equal(o.belowThreshold, 1);
     });
 
     it("blocks on a FAIL misconfiguration at the threshold (dockerfile DS002 HIGH)", () => {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { GateError } from "../../gates/result";
 import {
   parseReport,
+  misconfigurationAliases,
   parseReportBytes,
   readReport,
   type ScanFinding,
@@ -20,6 +21,8 @@ const VALID = [
   "sl-micro-rancher5.4.json",
   "secrets.json",
   "dockerfile.json",
+  "spring4shell-jre11.json",
+  "dockerfile-current.json",
   ...readdirSync(fixture("derived")).map((f) => join("derived", f)),
 ];
 const MALFORMED = readdirSync(fixture("malformed")).sort();
@@ -53,7 +56,7 @@ describe("scan: reading Trivy JSON reports", () => {
     assert.deepEqual(libidn2, {
       kind: "vulnerability",
       id: "CVE-2019-18224",
-      aliasId: "",
+      aliases: [],
       severity: "CRITICAL",
       target: "testdata/fixtures/images/debian-buster.tar.gz (debian 10.1)",
       resultClass: "os-pkgs",
@@ -103,13 +106,31 @@ describe("scan: reading Trivy JSON reports", () => {
     );
   });
 
-  it("reads misconfigurations by AVDID and keeps their ID as an alias", () => {
+  it("reads misconfigurations by AVDID and keeps every other form of the rule's ID as an alias", () => {
     const [m] = readReport(fixture("dockerfile.json")).findings;
     assert.equal(m.kind, "misconfiguration");
     assert.equal(m.id, "AVD-DS-0002");
-    assert.equal(m.aliasId, "DS002");
+    assert.deepEqual([...m.aliases].sort(), ["DS-0002", "DS002"]);
     assert.equal(m.status, "FAIL");
     assert.equal(m.target, "Dockerfile");
+  });
+
+  it("reads a current report's misconfiguration (ID DS-0002 only) with its AVD and legacy forms", () => {
+    const [m] = readReport(fixture("dockerfile-current.json")).findings;
+    assert.equal(m.id, "DS-0002");
+    assert.deepEqual([...m.aliases].sort(), ["AVD-DS-0002", "DS002"]);
+  });
+
+  it("derives no aliases for a custom check's ID that has no other form", () => {
+    assert.deepEqual(misconfigurationAliases("my-check", "", "user.custom.check"), []);
+    assert.deepEqual(misconfigurationAliases("KSV-0014", "", ""), ["AVD-KSV-0014", "KSV014"]);
+  });
+
+  it("reads a Result with an empty Target (Class custom) as valid output (spring4shell-jre11)", () => {
+    const report = readReport(fixture("spring4shell-jre11.json"));
+    assert.equal(report.results, 3);
+    assert.ok(report.findings.length > 0);
+    assert.ok(report.findings.every((f) => f.target !== ""));
   });
 
   it("reads a report without Results (Trivy omits it when empty) as no findings", () => {
@@ -197,10 +218,10 @@ describe("scan: reading Trivy JSON reports", () => {
       ["unknown-severity.json", /Results\[0\]\.Vulnerabilities\[1\]: unknown Severity "SEVERE"/],
       ["unknown-status.json", /unknown Status "patched"/],
       ["unknown-class.json", /Results\[0\]: unknown Class "malware"/],
-      ["result-without-target.json", /Results\[0\]: no Target/],
       ["installed-version-number.json", /InstalledVersion must be a string/],
       ["secret-without-rule-id.json", /Results\[0\]\.Secrets\[0\]: no RuleID/],
       ["misconfiguration-unknown-status.json", /unknown Status "FAILED"/],
+      ["result-target-not-string.json", /Results\[0\]: Target must be a string/],
     ];
     for (const [name, message] of messages) {
       it(`says what is wrong with malformed/${name}`, () => {
