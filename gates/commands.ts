@@ -163,6 +163,21 @@ export interface TestGateSpec extends GateSpecBase {
   network?: string;
   /** Seconds. */
   timeout?: number;
+  /** bandit over the app's source, in a second run of the builder image beside the tests. */
+  bandit?: TestBanditSpec;
+  /** `python3 -m pip check` in the builder image (PIP_DEPENDENCY_CONFLICT; no pip: a warning). */
+  pipCheck?: boolean;
+}
+
+export interface TestBanditSpec {
+  /** Paths bandit scans (`bandit -r`), relative to the builder's workdir, e.g. `custom_addons/`. */
+  paths: readonly string[];
+  /** LOW | MEDIUM | HIGH: findings at or above block (with `confidence`). Default MEDIUM. */
+  severity?: string;
+  /** LOW | MEDIUM | HIGH. Default MEDIUM. */
+  confidence?: string;
+  /** A JSON file of accepted findings, each `{ test, file, statement }`. */
+  skips?: string;
 }
 
 /** `test`: the tests inside the builder image, with a coverage floor. */
@@ -174,6 +189,11 @@ export function testGateCommand(spec: TestGateSpec): string {
     many("env", pairs(spec.env)),
     opt("network", spec.network),
     opt("timeout", spec.timeout),
+    many("bandit", spec.bandit?.paths),
+    opt("bandit-severity", spec.bandit?.severity),
+    opt("bandit-confidence", spec.bandit?.confidence),
+    opt("bandit-skips", spec.bandit?.skips),
+    flag("pip-check", spec.pipCheck),
   ]);
 }
 
@@ -183,6 +203,10 @@ export interface SmokeBootSpec {
   healthPath: string;
   /** Seconds. */
   timeout?: number;
+  /** Regexes with a `(?<module>...)` group for a module that failed to load; absent: Odoo 16's lines. */
+  moduleErrorPatterns?: readonly string[];
+  /** Regexes of a database connection error in the boot's logs; absent: psycopg2/libpq's messages. */
+  dbErrorPatterns?: readonly string[];
 }
 
 export interface SmokeGateSpec extends GateSpecBase {
@@ -194,6 +218,10 @@ export interface SmokeGateSpec extends GateSpecBase {
   paths?: readonly string[];
   imports?: readonly string[];
   nonRoot?: boolean;
+  /** `python3 -m pip check` in the runtime image (PIP_DEPENDENCY_CONFLICT; no pip: a warning). */
+  pipCheck?: boolean;
+  /** The wkhtmltopdf version the runtime image must hold (WKHTMLTOPDF_MISMATCH), e.g. 0.12.6. */
+  wkhtmltopdf?: string;
   /** Boot the image and check its health endpoint; absent: no boot. */
   boot?: SmokeBootSpec;
 }
@@ -209,6 +237,8 @@ export function smokeGateCommand(spec: SmokeGateSpec): string {
     many("path", spec.paths),
     many("import", spec.imports),
     flag("non-root", spec.nonRoot),
+    flag("pip-check", spec.pipCheck),
+    opt("wkhtmltopdf", spec.wkhtmltopdf),
     boot === undefined
       ? []
       : [
@@ -216,6 +246,8 @@ export function smokeGateCommand(spec: SmokeGateSpec): string {
           ...opt("port", boot.port),
           ...opt("health-path", boot.healthPath),
           ...opt("boot-timeout", boot.timeout),
+          ...many("module-error-pattern", boot.moduleErrorPatterns),
+          ...many("db-error-pattern", boot.dbErrorPatterns),
         ],
   ]);
 }

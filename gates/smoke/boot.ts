@@ -11,6 +11,7 @@ import {
 } from "../health/poll";
 import { formatMs } from "../testing/flags";
 import { tailLines } from "../testing/text";
+import { judgeBootLogs, LogPatterns } from "./bootLogs";
 import { bootArgs, logsArgs, portArgs, removeArgs, stateArgs } from "./args";
 import {
   bootExited,
@@ -35,6 +36,11 @@ export interface BootSpec {
    */
   intervalMs?: number;
   requestTimeoutMs?: number;
+  /**
+   * Read the boot's logs once it is over for module-load and database errors (bootLogs.ts); absent:
+   * the boot's verdict is health alone.
+   */
+  logPatterns?: LogPatterns;
 }
 
 export interface BootDeps {
@@ -44,6 +50,8 @@ export interface BootDeps {
 }
 
 const LOG_LINES = 50;
+/** The logs read for module and database errors: a boot's whole log, within reason. */
+const ALL_LOG_LINES = 5000;
 
 /** The first seconds of a boot are polled often: an app that starts fast is seen up at once. */
 export const FAST_POLL = { forMs: 3000, intervalMs: 100 };
@@ -155,7 +163,7 @@ export async function boot(spec: BootSpec, deps: BootDeps): Promise<CheckResult>
 
   const started = clock.now();
   deps.progress(`smoke: booting ${spec.image} as ${name}`);
-  try {
+  const attempt = async (): Promise<CheckResult> => {
     const run = await docker(bootArgs(spec.image, name, spec.port), 120_000);
     if (run.exitCode !== 0) {
       return fail(
@@ -225,6 +233,12 @@ export async function boot(spec: BootSpec, deps: BootDeps): Promise<CheckResult>
         ],
       },
     );
+  };
+  try {
+    const result = await attempt();
+    if (spec.logPatterns === undefined) return result;
+    const all = await docker(logsArgs(name, ALL_LOG_LINES));
+    return judgeBootLogs(result, all.output, spec.logPatterns);
   } finally {
     const removed = await docker(removeArgs(name)).catch((err: Error) => err);
     if (
