@@ -111,6 +111,14 @@ const catalog = {
     remedy:
       "Check `tests.command` points at the test directory and that test files match pytest's pattern.",
   },
+  SERVICE_NOT_READY: {
+    step: "3-tests",
+    severity: "error",
+    meaning:
+      "A service the tests or the boot depend on (tests.services / smoke.services) did not start or never became ready.",
+    remedy:
+      "Read the service's readiness output and log tail above; check its image, env and `ready` command, or raise its readyTimeout.",
+  },
   // SOP step 4: runtime stage
   BUILD_FAILURE: {
     step: "4-runtime",

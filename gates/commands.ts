@@ -167,6 +167,53 @@ export interface TestGateSpec extends GateSpecBase {
   bandit?: TestBanditSpec;
   /** `python3 -m pip check` in the builder image (PIP_DEPENDENCY_CONFLICT; no pip: a warning). */
   pipCheck?: boolean;
+  /** Services started for the run on a network of its own (excludes `network`). */
+  services?: readonly GateServiceSpec[];
+}
+
+/**
+ * A service dependency (config `tests.services[]` / `smoke.services[]`), handed to the gate as one
+ * `--services JSON` flag; the gate validates it again (gates/services/spec.ts).
+ */
+export interface GateServiceSpec {
+  /** DNS name on the run's network, e.g. `db`. */
+  name: string;
+  /** Pinned by digest: `repo@sha256:...`. */
+  image: string;
+  env?: Readonly<Record<string, string>>;
+  /** Shell command run inside the service until it exits 0, e.g. `pg_isready -h 127.0.0.1`. */
+  ready: string;
+  /** Seconds (default 60). */
+  readyTimeout?: number;
+  /** Environment handed to the app, e.g. `{ POSTGRES_HOST: "db", POSTGRES_PORT: "5432" }`. */
+  expose?: Readonly<Record<string, string>>;
+  /** Names of variables generated per run, given to the service and the app by name only. */
+  credentials?: readonly string[];
+}
+
+/** `--services JSON`, keys in a fixed order so that the same config renders the same command. */
+function servicesFlag(services: readonly GateServiceSpec[] | undefined): Flag {
+  if (services === undefined || services.length === 0) return [];
+  const sorted = (map: Readonly<Record<string, string>> | undefined) =>
+    Object.fromEntries(
+      Object.keys(map ?? {})
+        .sort()
+        .map((k) => [k, map?.[k] ?? ""]),
+    );
+  return opt(
+    "services",
+    JSON.stringify(
+      services.map((s) => ({
+        name: s.name,
+        image: s.image,
+        env: sorted(s.env),
+        ready: s.ready,
+        ...(s.readyTimeout === undefined ? {} : { readyTimeout: s.readyTimeout }),
+        expose: sorted(s.expose),
+        credentials: [...(s.credentials ?? [])],
+      })),
+    ),
+  );
 }
 
 export interface TestBanditSpec {
@@ -194,6 +241,7 @@ export function testGateCommand(spec: TestGateSpec): string {
     opt("bandit-confidence", spec.bandit?.confidence),
     opt("bandit-skips", spec.bandit?.skips),
     flag("pip-check", spec.pipCheck),
+    servicesFlag(spec.services),
   ]);
 }
 
@@ -207,6 +255,8 @@ export interface SmokeBootSpec {
   moduleErrorPatterns?: readonly string[];
   /** Regexes of a database connection error in the boot's logs; absent: psycopg2/libpq's messages. */
   dbErrorPatterns?: readonly string[];
+  /** Services started for the boot on a network of its own. */
+  services?: readonly GateServiceSpec[];
 }
 
 export interface SmokeGateSpec extends GateSpecBase {
@@ -248,6 +298,7 @@ export function smokeGateCommand(spec: SmokeGateSpec): string {
           ...opt("boot-timeout", boot.timeout),
           ...many("module-error-pattern", boot.moduleErrorPatterns),
           ...many("db-error-pattern", boot.dbErrorPatterns),
+          ...servicesFlag(boot.services),
         ],
   ]);
 }

@@ -26,6 +26,8 @@ import {
   parseInspect,
 } from "./smoke/checks";
 import { splitChecksRun } from "./smoke/checksRun";
+import { withServices } from "./services/run";
+import { parseServices, ServiceSpec } from "./services/spec";
 import {
   booleanFlag,
   listFlag,
@@ -51,7 +53,14 @@ export interface SmokeSpec {
   pipCheck: boolean;
   /** The wkhtmltopdf version the image must hold (WKHTMLTOPDF_MISMATCH), e.g. 0.12.6. */
   wkhtmltopdf?: string;
-  boot?: { port: number; healthPath: string; timeoutMs: number; logPatterns: LogPatterns };
+  boot?: {
+    port: number;
+    healthPath: string;
+    timeoutMs: number;
+    logPatterns: LogPatterns;
+    /** Started for the boot on a network of its own (smoke.services). */
+    services: ServiceSpec[];
+  };
 }
 
 export function parseSpec(flags: Parameters<Gate["run"]>[0]): SmokeSpec {
@@ -90,6 +99,7 @@ export function parseSpec(flags: Parameters<Gate["run"]>[0]): SmokeSpec {
   const dbPatterns = listFlag(flags, "db-error-pattern").map((p) =>
     compilePattern("--db-error-pattern", p),
   );
+  const servicesText = stringFlag(flags, "services");
   let bootSpec: SmokeSpec["boot"];
   if (booleanFlag(flags, "boot")) {
     const port = numberFlag(flags, "port", undefined, { min: 1, max: 65535, integer: true });
@@ -104,6 +114,7 @@ export function parseSpec(flags: Parameters<Gate["run"]>[0]): SmokeSpec {
       port,
       healthPath,
       timeoutMs: secondsFlag(flags, "boot-timeout", DEFAULT_BOOT_TIMEOUT_S),
+      services: servicesText === undefined ? [] : parseServices(servicesText),
       logPatterns: {
         module: modulePatterns.length > 0 ? modulePatterns : defaultLogPatterns().module,
         database: dbPatterns.length > 0 ? dbPatterns : defaultLogPatterns().database,
@@ -114,10 +125,11 @@ export function parseSpec(flags: Parameters<Gate["run"]>[0]): SmokeSpec {
     flags["health-path"] !== undefined ||
     flags["boot-timeout"] !== undefined ||
     modulePatterns.length > 0 ||
-    dbPatterns.length > 0
+    dbPatterns.length > 0 ||
+    servicesText !== undefined
   ) {
     throw new UsageError(
-      "--port, --health-path, --boot-timeout, --module-error-pattern and --db-error-pattern only apply with --boot",
+      "--port, --health-path, --boot-timeout, --module-error-pattern, --db-error-pattern and --services only apply with --boot",
     );
   }
   return {
@@ -294,17 +306,25 @@ export async function runSmoke(
   const booted = async (): Promise<CheckResult[]> => {
     const b = spec.boot;
     if (b === undefined) return [];
+    const bootSpec = {
+      image: spec.image,
+      port: b.port,
+      healthPath: b.healthPath,
+      timeoutMs: b.timeoutMs,
+      logPatterns: b.logPatterns,
+    };
     const result = await timed(timings, "boot", () =>
-      boot(
-        {
-          image: spec.image,
-          port: b.port,
-          healthPath: b.healthPath,
-          timeoutMs: b.timeoutMs,
-          logPatterns: b.logPatterns,
-        },
-        { env: ctx.env, progress: ctx.progress },
-      ),
+      b.services.length === 0
+        ? boot(bootSpec, { env: ctx.env, progress: ctx.progress })
+        : withServices(b.services, "smoke", { env: ctx.env, progress: ctx.progress }, (h) =>
+            boot(
+              {
+                ...bootSpec,
+                attach: { network: h.network, env: h.env, envNames: h.credentialNames },
+              },
+              { env: h.childEnv, progress: ctx.progress },
+            ),
+          ),
     );
     return [result];
   };
@@ -348,6 +368,7 @@ const gate: Gate = {
     "--wkhtmltopdf VERSION   the wkhtmltopdf version the image must hold (e.g. 0.12.6)",
     "--module-error-pattern R  regex with a (?<module>...) group: a module that failed to load, in",
     "                        the boot's logs (repeatable; replaces the Odoo 16 defaults)",
+    "--services JSON         services started for the boot on a network of its own (smoke.services)",
     "--db-error-pattern R    regex of a database connection error in the boot's logs (repeatable;",
     "                        replaces the psycopg2/libpq defaults)",
   ],
@@ -367,6 +388,7 @@ const gate: Gate = {
     wkhtmltopdf: { type: "string" },
     "module-error-pattern": { type: "string", multiple: true },
     "db-error-pattern": { type: "string", multiple: true },
+    services: { type: "string" },
   },
   async run(flags, ctx) {
     return runSmoke(parseSpec(flags), ctx);

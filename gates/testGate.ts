@@ -37,6 +37,8 @@ import {
   stringFlag,
 } from "./testing/flags";
 import { mapTestOutcome } from "./testing/outcome";
+import { ServicesHandle, withServices } from "./services/run";
+import { parseServices } from "./services/spec";
 import { GateError, UsageError } from "./result";
 
 /** Default budget of a test run: generous, the suite runs inside a 10-12 min build target. */
@@ -94,6 +96,7 @@ const gate: Gate = {
     "--coverage-min PCT   coverage floor, 0-100 (read from coverage's XML report; needs --cov)",
     "--env K=V            environment for the tests (repeatable)",
     "--network NAME       docker network to join (e.g. one with the test database)",
+    "--services JSON      services started for this run on a network of its own (tests.services)",
     `--timeout S          seconds before the run is stopped (default ${DEFAULT_TIMEOUT_S})`,
     "--bandit PATH        run `bandit -r PATH -f json` in the builder image (repeatable), beside the tests",
     `--bandit-severity L  findings of severity L or above block: LOW, MEDIUM, HIGH (default ${DEFAULT_BANDIT_LEVEL})`,
@@ -113,6 +116,7 @@ const gate: Gate = {
     "bandit-confidence": { type: "string" },
     "bandit-skips": { type: "string" },
     "pip-check": { type: "boolean" },
+    services: { type: "string" },
   },
   async run(flags, ctx) {
     const image = requiredFlag(flags, "image");
@@ -120,6 +124,13 @@ const gate: Gate = {
     const coverageMin = numberFlag(flags, "coverage-min", undefined, { min: 0, max: 100 });
     const env = listFlag(flags, "env").map(parseEnvFlag);
     const network = stringFlag(flags, "network");
+    const servicesText = stringFlag(flags, "services");
+    const services = servicesText === undefined ? [] : parseServices(servicesText);
+    if (services.length > 0 && network !== undefined) {
+      throw new UsageError(
+        "--network and --services exclude each other: services bring their own network",
+      );
+    }
     const timeoutMs = secondsFlag(flags, "timeout", DEFAULT_TIMEOUT_S);
     const banditPaths = listFlag(flags, "bandit");
     const pipCheck = booleanFlag(flags, "pip-check");
@@ -137,15 +148,20 @@ const gate: Gate = {
     const hostOutDir = await mkdtemp(join(tmpdir(), "slipway-test-"));
     await chmod(hostOutDir, 0o777);
     const name = `slipway-test-${randomBytes(6).toString("hex")}`;
-    const args = testRunArgs({
-      image,
-      cmd,
-      env,
-      ...(network === undefined ? {} : { network }),
-      hostOutDir,
-      name,
-      coverage: wantsCoverage(cmd, coverageMin),
-    });
+    const argsWith = (handle?: ServicesHandle) =>
+      testRunArgs({
+        image,
+        cmd,
+        env: [...(handle?.env ?? []), ...env],
+        ...(handle !== undefined
+          ? { network: handle.network, envNames: handle.credentialNames }
+          : network === undefined
+            ? {}
+            : { network }),
+        hostOutDir,
+        name,
+        coverage: wantsCoverage(cmd, coverageMin),
+      });
     const checksSpec = { pipCheck, banditPaths };
     const checksName = `${name}-checks`;
     ctx.progress(`test: running \`${cmd}\` in ${image}`);
@@ -180,14 +196,27 @@ const gate: Gate = {
         ...defined("banditExit", await out(BUILDER_CHECKS.banditExit)),
       };
     };
+    /** The test container, with its services up around it when there are any. */
+    const testRun = async () => {
+      const once = async (handle?: ServicesHandle) => {
+        const r = await runDocker(argsWith(handle), {
+          env: handle?.childEnv ?? ctx.env,
+          timeoutMs,
+        });
+        await removeOnTimeout(r, name);
+        return r;
+      };
+      if (services.length === 0) return once();
+      return withServices(services, "test", { env: ctx.env, progress: ctx.progress }, once);
+    };
     try {
-      const [run, checksOut] = await Promise.all([
-        runDocker(args, { env: ctx.env, timeoutMs }).then(async (r) => {
-          await removeOnTimeout(r, name);
-          return r;
-        }),
-        builderChecks(),
-      ]);
+      // allSettled: a failure (SERVICE_NOT_READY) is thrown only once the checks container is done
+      // with the out directory the `finally` removes.
+      const [runSettled, checksSettled] = await Promise.allSettled([testRun(), builderChecks()]);
+      if (runSettled.status === "rejected") throw runSettled.reason;
+      if (checksSettled.status === "rejected") throw checksSettled.reason;
+      const run = runSettled.value;
+      const checksOut = checksSettled.value;
       const junit = await readIfExists(join(hostOutDir, JUNIT_FILE));
       const coverage = await readIfExists(join(hostOutDir, COVERAGE_FILE));
       const result = mapTestOutcome({

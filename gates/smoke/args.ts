@@ -194,7 +194,12 @@ export function checksArgs(image: string, name: string, spec: ChecksSpec): strin
  * (`127.0.0.1::PORT`: nothing is exposed beyond this machine, and two runs never collide). Not `--rm`:
  * when it dies, its exit code and logs are read before the gate removes it.
  */
-export function bootArgs(image: string, name: string, port: number): string[] {
+export function bootArgs(
+  image: string,
+  name: string,
+  port: number,
+  attach?: BootAttachment,
+): string[] {
   return [
     "run",
     "-d",
@@ -206,8 +211,26 @@ export function bootArgs(image: string, name: string, port: number): string[] {
     "slipway.gate=smoke",
     "-p",
     `127.0.0.1::${port}`,
+    ...(attach === undefined
+      ? []
+      : [
+          "--network",
+          attach.network,
+          ...attach.env.flatMap(([k, v]) => ["-e", `${k}=${v}`]),
+          ...attach.envNames.flatMap((n) => ["-e", n]),
+        ]),
     image,
   ];
+}
+
+/**
+ * The boot's services (smoke.services): the run's network, the services' addresses as `-e K=V`, and
+ * the generated credentials by name only (`-e NAME`: the value is in the docker CLI's environment).
+ */
+export interface BootAttachment {
+  network: string;
+  env: ReadonlyArray<readonly [string, string]>;
+  envNames: readonly string[];
 }
 
 export function portArgs(name: string, port: number): string[] {

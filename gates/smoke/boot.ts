@@ -12,7 +12,7 @@ import {
 import { formatMs } from "../testing/flags";
 import { tailLines } from "../testing/text";
 import { judgeBootLogs, LogPatterns } from "./bootLogs";
-import { bootArgs, logsArgs, portArgs, removeArgs, stateArgs } from "./args";
+import { BootAttachment, bootArgs, logsArgs, portArgs, removeArgs, stateArgs } from "./args";
 import {
   bootExited,
   CheckResult,
@@ -41,6 +41,8 @@ export interface BootSpec {
    * the boot's verdict is health alone.
    */
   logPatterns?: LogPatterns;
+  /** The services' network and environment (smoke.services); the CLI's env then carries the credentials. */
+  attach?: BootAttachment;
 }
 
 export interface BootDeps {
@@ -164,7 +166,7 @@ export async function boot(spec: BootSpec, deps: BootDeps): Promise<CheckResult>
   const started = clock.now();
   deps.progress(`smoke: booting ${spec.image} as ${name}`);
   const attempt = async (): Promise<CheckResult> => {
-    const run = await docker(bootArgs(spec.image, name, spec.port), 120_000);
+    const run = await docker(bootArgs(spec.image, name, spec.port, spec.attach), 120_000);
     if (run.exitCode !== 0) {
       return fail(
         "boot",
