@@ -99,7 +99,10 @@ export function findModuleErrors(logs: string, patterns: readonly RegExp[]): Mod
   return found;
 }
 
-/** The log lines that say the database could not be reached or refused the login, in order. */
+/**
+ * The log lines that say the database could not be reached or refused the login, in log order. The
+ * patterns are in order of precedence: the code's headline is the line of the first one that matched.
+ */
 export function findDatabaseErrors(logs: string, patterns: readonly RegExp[]): string[] {
   return logLines(logs).filter((line) => patterns.some((p) => p.test(line)));
 }
@@ -118,10 +121,16 @@ export function judgeBootLogs(
   const modules = findModuleErrors(logs, patterns.module);
   const then = `the boot itself: ${result.ok ? "ok, " : `${result.code ?? "FAIL"}, `}${result.summary}`;
   if (database.length > 0) {
+    // The line of the first pattern that matched (patterns in order of precedence: the driver's own
+    // message before the app's generic "Connection to the database failed").
+    const headline =
+      patterns.database.map((p) => database.find((l) => p.test(l))).find((l) => l !== undefined) ??
+      database[0] ??
+      "";
     return fail(
       "boot",
       "DATABASE_CONNECTION_ERROR",
-      `the app could not use its database: ${clip(database[0] ?? "", 200)}`,
+      `the app could not use its database: ${clip(headline, 200)}`,
       {
         details: [
           ...database.slice(0, 10).map((l) => `| ${l}`),

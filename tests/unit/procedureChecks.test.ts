@@ -621,3 +621,15 @@ describe("test and smoke gates with the procedure's checks (scripted docker)", (
     assert.deepEqual(docker.calls(), []);
   });
 });
+
+describe("boot logs: the database headline", () => {
+  it("heads DATABASE_CONNECTION_ERROR with the driver's message, not Odoo's generic line before it", () => {
+    const logs = [
+      "2026-12-03 20:47:03,748 1 INFO ? odoo.sql_db: Connection to the database failed",
+      '2026-12-03 20:47:03,748 1 ERROR ? odoo.sql_db: psycopg2.OperationalError: connection to server at "db" (172.18.0.2), port 5432 failed: FATAL:  password authentication failed for user "intruder"',
+    ].join("\n");
+    const r = judgeBootLogs(fail("boot", "HEALTH_CHECK_FAIL", "503"), logs, defaultLogPatterns());
+    assert.match(r.summary, /password authentication failed for user "intruder"$/);
+    assert.equal(r.details.filter((d) => d.startsWith("| ")).length, 2);
+  });
+});
