@@ -83,6 +83,22 @@ function logLines(logs: string): string[] {
     .filter((l) => l !== "");
 }
 
+/** A log line without its leading timestamp (`2026-12-03 20:50:12,624 `, `[2024-05-02 10:14:07 +0000] `). */
+function message(line: string): string {
+  return line.replace(/^\[?\d{4}-\d\d-\d\d[ T][\d:.,]+(?: ?[+-]\d{4}|Z)?\]?\s*/, "");
+}
+
+/** The lines whose message (timestamp aside) was not seen before: an app retrying logs the same error. */
+export function distinctMessages(lines: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return lines.filter((l) => {
+    const m = message(l);
+    if (seen.has(m)) return false;
+    seen.add(m);
+    return true;
+  });
+}
+
 /** The named modules (`slipway_x`, or each of a `['a', 'b']` list), once each, in log order. */
 export function findModuleErrors(logs: string, patterns: readonly RegExp[]): ModuleError[] {
   const found: ModuleError[] = [];
@@ -120,6 +136,10 @@ export function judgeBootLogs(
   const database = findDatabaseErrors(logs, patterns.database);
   const modules = findModuleErrors(logs, patterns.module);
   const then = `the boot itself: ${result.ok ? "ok, " : `${result.code ?? "FAIL"}, `}${result.summary}`;
+  // The boot's own details without its log tail: the lines that matter are quoted above it.
+  const cut = result.details.indexOf("last log lines:");
+  const own = cut === -1 ? result.details : result.details.slice(0, cut);
+  const distinct = distinctMessages(database);
   if (database.length > 0) {
     // The line of the first pattern that matched (patterns in order of precedence: the driver's own
     // message before the app's generic "Connection to the database failed").
@@ -133,12 +153,15 @@ export function judgeBootLogs(
       `the app could not use its database: ${clip(headline, 200)}`,
       {
         details: [
-          ...database.slice(0, 10).map((l) => `| ${l}`),
+          ...distinct.slice(0, 10).map((l) => `| ${l}`),
+          ...(database.length > distinct.length
+            ? [`(${database.length} such lines in all, repeats left out)`]
+            : []),
           "check: the database service runs and is reachable from the app's network (POSTGRES_HOST, POSTGRES_PORT), the credentials (POSTGRES_USER, POSTGRES_PASSWORD), and that the database exists",
           then,
-          ...result.details,
+          ...own,
         ],
-        findings: database.slice(0, 10).map((line) => ({ line })),
+        findings: distinct.slice(0, 10).map((line) => ({ line })),
         figures: result.figures,
       },
     );

@@ -633,3 +633,14 @@ describe("boot logs: the database headline", () => {
     assert.equal(r.details.filter((d) => d.startsWith("| ")).length, 2);
   });
 });
+
+describe("boot logs: repeats", () => {
+  it("quotes a retried error once, timestamps aside, and says how many lines there were", () => {
+    const line = (t: string) =>
+      `2026-12-03 20:50:${t} 1 ERROR ? odoo.sql_db: psycopg2.OperationalError: connection to server at "db" (172.28.0.2), port 5432 failed: Connection refused`;
+    const logs = [line("12,624"), line("12,779"), line("13,178")].join("\n");
+    const r = judgeBootLogs(ok("boot", "fine"), logs, defaultLogPatterns());
+    assert.equal(r.details.filter((d) => d.startsWith("| ")).length, 1);
+    assert.ok(r.details.includes("(3 such lines in all, repeats left out)"));
+  });
+});
