@@ -14,7 +14,7 @@ import {
   testGateCommand,
   SmokeGateSpec,
 } from "../../gates/commands";
-import { ODOO } from "./harness/apps";
+import { FASTAPI, ODOO } from "./harness/apps";
 import { DOCKER, OPEN_REGISTRY, PROJECT_ROOT, script } from "./harness/environment";
 import { sh, ShellResult } from "./harness/shell";
 import { suite } from "./harness/suite";
@@ -33,18 +33,19 @@ describe("procedure checks with real services (PostgreSQL from Debian packages)"
   const repository = `${OPEN_REGISTRY}/${namespace}/odoo`;
   const app = `e2e-checks-${randomBytes(3).toString("hex")}`;
   let postgres = "";
+  let redis = "";
 
   const image = (variant: string, target: "builder" | "runtime") =>
     localImageRef(app, variant, target);
 
-  const build = async (variant: string, target: "builder" | "runtime") => {
+  const build = async (variant: string, target: "builder" | "runtime", sample = ODOO) => {
     const run = await sh(
       dockerBuildCommand(
         buildSpec({
-          app,
+          app: sample === ODOO ? app : `${app}-fastapi`,
           version: variant,
-          context: ODOO.context,
-          dockerfile: ODOO.dockerfile,
+          context: sample.context,
+          dockerfile: sample.dockerfile,
           target,
           baseRef: suite.baseRef,
           ...(variant === "good" ? {} : { buildArgs: { VARIANT: variant } }),
@@ -128,8 +129,9 @@ describe("procedure checks with real services (PostgreSQL from Debian packages)"
     services,
   });
 
-  before(async function () {
-    postgres = execFileSync("bash", [script("postgres-image.sh")], {
+  /** A service image script's last line: the image pinned by digest. */
+  const serviceImage = (name: string): string => {
+    const ref = execFileSync("bash", [script(name)], {
       cwd: PROJECT_ROOT,
       encoding: "utf8",
       stdio: ["ignore", "pipe", "inherit"],
@@ -137,7 +139,13 @@ describe("procedure checks with real services (PostgreSQL from Debian packages)"
       .trim()
       .split("\n")
       .pop() as string;
-    assert.match(postgres, /@sha256:[0-9a-f]{64}$/);
+    assert.match(ref, /@sha256:[0-9a-f]{64}$/);
+    return ref;
+  };
+
+  before(async function () {
+    postgres = serviceImage("postgres-image.sh");
+    redis = serviceImage("redis-image.sh");
     for (const [variant, target] of [
       ["good", "builder"],
       ["good", "runtime"],
@@ -146,13 +154,19 @@ describe("procedure checks with real services (PostgreSQL from Debian packages)"
     ] as const) {
       await build(variant, target);
     }
+    await build("good", "builder", FASTAPI);
+    await build("good", "runtime", FASTAPI);
   });
 
   after(async function () {
-    const images = ["good", "bandit-finding", "broken-addon"].flatMap((v) => [
-      image(v, "builder"),
-      image(v, "runtime"),
-    ]);
+    const images = [
+      ...["good", "bandit-finding", "broken-addon"].flatMap((v) => [
+        image(v, "builder"),
+        image(v, "runtime"),
+      ]),
+      localImageRef(`${app}-fastapi`, "good", "builder"),
+      localImageRef(`${app}-fastapi`, "good", "runtime"),
+    ];
     await sh(`${DOCKER} rmi -f ${images.join(" ")} >/dev/null 2>&1 || true`);
   });
 
@@ -180,6 +194,41 @@ describe("procedure checks with real services (PostgreSQL from Debian packages)"
     assert.equal(smoked.exitCode, 0, smoked.output);
     assert.match(smoked.output, /booted and answered 200/);
     assert.deepEqual(await tags("odoo-good"), ["1.0.0", "tested"]);
+  });
+
+  it("runs the FastAPI sample's tests and boot with PostgreSQL and Redis (written and read)", async function () {
+    const services: GateServiceSpec[] = [
+      database({ POSTGRES_USER: "odoo" }),
+      {
+        name: "cache",
+        image: redis,
+        ready: 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping | grep -q PONG',
+        readyTimeout: 30,
+        expose: { REDIS_HOST: "cache", REDIS_PORT: "6379" },
+        credentials: ["REDIS_PASSWORD"],
+      },
+    ];
+    const tested = await sh(
+      testGateCommand({
+        reportDir: suite.workDir,
+        image: localImageRef(`${app}-fastapi`, "good", "builder"),
+        command: FASTAPI.testCommand,
+        coverageMin: FASTAPI.coverageMin,
+        services,
+      }),
+    );
+    assert.equal(tested.exitCode, 0, tested.output);
+    // The real-backends test is skipped without both: every test passed, none skipped.
+    assert.match(tested.firstLine, /^PASS test: \d+ passed, coverage/, tested.output);
+    const smoked = await sh(
+      smokeGate({
+        image: localImageRef(`${app}-fastapi`, "good", "runtime"),
+        boot: { port: FASTAPI.port, healthPath: FASTAPI.healthPath, timeout: 30, services },
+      }),
+    );
+    assert.equal(smoked.exitCode, 0, smoked.output);
+    assert.match(smoked.output, /service "cache" ready in \d+ ms/);
+    assert.equal(leftovers(), "", "services left behind");
   });
 
   it("SECURITY_VULN: bandit in the builder image finds subprocess with shell=True, listed by file:line", async function () {
