@@ -11,7 +11,7 @@ import {
 } from "../health/poll";
 import { formatMs } from "../testing/flags";
 import { tailLines } from "../testing/text";
-import { judgeBootLogs, LogPatterns } from "./bootLogs";
+import { findDatabaseErrors, judgeBootLogs, LogPatterns } from "./bootLogs";
 import { BootAttachment, bootArgs, logsArgs, portArgs, removeArgs, stateArgs } from "./args";
 import {
   bootExited,
@@ -52,6 +52,8 @@ export interface BootDeps {
 }
 
 const LOG_LINES = 50;
+/** How often the boot's logs are read for a database error while the poll waits. */
+const DB_LOG_CHECK_MS = 1000;
 /** The logs read for module and database errors: a boot's whole log, within reason. */
 const ALL_LOG_LINES = 5000;
 
@@ -194,6 +196,19 @@ export async function boot(spec: BootSpec, deps: BootDeps): Promise<CheckResult>
       );
     }
     const url = `http://127.0.0.1:${hostPort}${spec.healthPath}`;
+    /**
+     * An app that cannot use its database often keeps running and answers 503 until the budget is
+     * spent: once a second, its logs are read for a database error, and the poll stops at the first
+     * (DATABASE_CONNECTION_ERROR then comes from the logs, seconds instead of the whole boot budget).
+     */
+    let logsReadAt = clock.now();
+    const databaseErrorSeen = async (): Promise<string | undefined> => {
+      const patterns = spec.logPatterns?.database;
+      if (patterns === undefined || clock.now() - logsReadAt < DB_LOG_CHECK_MS) return undefined;
+      logsReadAt = clock.now();
+      const seen = findDatabaseErrors((await docker(logsArgs(name, LOG_LINES))).output, patterns);
+      return seen.length > 0 ? "the app logs a database error" : undefined;
+    };
     let lastState: ContainerState | undefined;
     const outcome = await pollInPhases(
       pollPhases(spec.timeoutMs, spec.intervalMs),
@@ -203,9 +218,10 @@ export async function boot(spec: BootSpec, deps: BootDeps): Promise<CheckResult>
         onAttempt: (a) => deps.progress(`smoke: boot ${attemptLine(a)}`),
         stopWhen: async () => {
           lastState = await state();
-          return lastState !== undefined && !lastState.running
-            ? `the container exited with code ${lastState.exitCode}`
-            : undefined;
+          if (lastState !== undefined && !lastState.running) {
+            return `the container exited with code ${lastState.exitCode}`;
+          }
+          return databaseErrorSeen();
         },
       },
     );
@@ -224,7 +240,9 @@ export async function boot(spec: BootSpec, deps: BootDeps): Promise<CheckResult>
     return fail(
       "boot",
       "HEALTH_CHECK_FAIL",
-      `no 200 from ${spec.healthPath} (port ${spec.port}) within ${formatMs(spec.timeoutMs)}: last ${outcome.last?.problem ?? "nothing"}`,
+      outcome.stopped === undefined
+        ? `no 200 from ${spec.healthPath} (port ${spec.port}) within ${formatMs(spec.timeoutMs)}: last ${outcome.last?.problem ?? "nothing"}`
+        : `no 200 from ${spec.healthPath} (port ${spec.port}) after ${formatMs(bootMs)}, stopped: ${outcome.stopped}; last ${outcome.last?.problem ?? "nothing"}`,
       {
         figures: { ...figures, attempts: outcome.attempts },
         details: [

@@ -644,3 +644,56 @@ describe("boot logs: repeats", () => {
     assert.ok(r.details.includes("(3 such lines in all, repeats left out)"));
   });
 });
+
+describe("smoke boot: a database error stops the wait", () => {
+  let docker: ScriptedDocker;
+  let server: Server | undefined;
+  let port = 0;
+  beforeEach(async () => {
+    docker = scriptedDocker();
+    server = createServer((_req, res) => {
+      res.statusCode = 503;
+      res.end('{"status": "fail"}');
+    });
+    await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterEach(async () => {
+    docker.cleanup();
+    await new Promise<void>((resolve) => server?.close(() => resolve()));
+  });
+
+  it("blocks DATABASE_CONNECTION_ERROR within seconds of the app logging it, not at the boot budget", async () => {
+    docker.setRules([
+      { when: ["{{json .State}}"], stdout: STATE_RUNNING },
+      { when: ["image", "inspect"], stdout: INSPECT },
+      { when: ["run", "-d"], stdout: "4f1c0ffee\n" },
+      { when: ["port"], stdout: `127.0.0.1:${port}\n` },
+      { when: ["logs"], stderr: fixture("psycopg2/refused.txt") },
+      { when: ["rm", "-f"], stdout: "removed\n" },
+    ]);
+    const started = Date.now();
+    const r = await runGate(
+      [
+        "smoke",
+        "--image",
+        "odoo:1",
+        "--boot",
+        "--port",
+        "8069",
+        "--health-path",
+        "/web/health",
+        "--boot-timeout",
+        "60",
+      ],
+      docker.env,
+    );
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(
+      r.stdout,
+      /^DATABASE_CONNECTION_ERROR: the app could not use its database: psycopg2\.OperationalError/,
+    );
+    assert.match(r.stdout, /the boot itself: HEALTH_CHECK_FAIL, .*the app logs a database error/);
+    assert.ok(Date.now() - started < 20_000, `took ${Date.now() - started} ms`);
+  });
+});
