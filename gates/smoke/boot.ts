@@ -167,8 +167,11 @@ export async function boot(spec: BootSpec, deps: BootDeps): Promise<CheckResult>
 
   const started = clock.now();
   deps.progress(`smoke: booting ${spec.image} as ${name}`);
+  /** Whether `docker run -d` created the container: only then are there logs to read. */
+  let created = false;
   const attempt = async (): Promise<CheckResult> => {
     const run = await docker(bootArgs(spec.image, name, spec.port, spec.attach), 120_000);
+    created = run.exitCode === 0;
     if (run.exitCode !== 0) {
       return fail(
         "boot",
@@ -256,7 +259,7 @@ export async function boot(spec: BootSpec, deps: BootDeps): Promise<CheckResult>
   };
   try {
     const result = await attempt();
-    if (spec.logPatterns === undefined) return result;
+    if (spec.logPatterns === undefined || !created) return result;
     const all = await docker(logsArgs(name, ALL_LOG_LINES));
     return judgeBootLogs(result, all.output, spec.logPatterns);
   } finally {
