@@ -56,8 +56,10 @@ const catalog = {
   WKHTMLTOPDF_MISMATCH: {
     step: "2-builder",
     severity: "error",
-    meaning: "wkhtmltopdf in the builder image is missing or not the expected version.",
-    remedy: "Install the patched-Qt wkhtmltopdf build the app expects in the builder stage.",
+    meaning:
+      "wkhtmltopdf in the runtime image is missing or not the configured version (found vs expected).",
+    remedy:
+      "Install the configured wkhtmltopdf (the SOP pins 0.12.6) in the image, or change `smoke.wkhtmltopdf`.",
   },
   ANTHROPIC_SDK_MISSING: {
     step: "2-builder",
@@ -68,8 +70,10 @@ const catalog = {
   PIP_DEPENDENCY_CONFLICT: {
     step: "2-builder",
     severity: "error",
-    meaning: "pip could not resolve a consistent set of Python dependencies.",
-    remedy: "Run `pip check` in the builder stage and pin compatible versions in requirements.",
+    meaning:
+      "`pip check` found broken requirements in the builder or runtime image (a warning: pip is not in the image).",
+    remedy:
+      "Pin compatible versions of the packages in pip's lines above and rebuild; install pip in the image to have it checked.",
   },
   // SOP step 3: tests
   TEST_FAILURE: {
@@ -88,8 +92,10 @@ const catalog = {
   SECURITY_VULN: {
     step: "3-tests",
     severity: "error",
-    meaning: "The static security check (bandit) or dependency audit found a vulnerability.",
-    remedy: "Fix the reported issue or record a justified exception, then release again.",
+    meaning:
+      "bandit found issues at or above the threshold in the app's source, or could not analyse it.",
+    remedy:
+      "Fix each finding listed (test id, file:line), or accept it in the bandit skip list with a statement.",
   },
   IMPORT_ERROR: {
     step: "3-tests",
@@ -104,6 +110,14 @@ const catalog = {
     meaning: "The test command collected no tests.",
     remedy:
       "Check `tests.command` points at the test directory and that test files match pytest's pattern.",
+  },
+  SERVICE_NOT_READY: {
+    step: "3-tests",
+    severity: "error",
+    meaning:
+      "A service the tests or the boot depend on (tests.services / smoke.services) did not start or never became ready.",
+    remedy:
+      "Read the service's readiness output and log tail above; check its image, env and `ready` command, or raise its readyTimeout.",
   },
   // SOP step 4: runtime stage
   BUILD_FAILURE: {
@@ -263,15 +277,17 @@ const catalog = {
   MODULE_LOAD_ERROR: {
     step: "7-verify",
     severity: "error",
-    meaning: "The application started but failed to load one of its modules.",
-    remedy: "Check the module's dependencies and the app logs, fix and release again.",
+    meaning:
+      "The app's boot logs show a module/addon that failed to load (the app may still answer health).",
+    remedy:
+      "Read the module's log line above: install its missing dependency or fix the module, then rebuild.",
   },
   DATABASE_CONNECTION_ERROR: {
     step: "7-verify",
     severity: "error",
-    meaning: "The application could not connect to its database.",
+    meaning: "The app's logs show it could not reach or log in to its database.",
     remedy:
-      "Check the database binding, credentials (POSTGRES_* / DATABASE_URL) and trusted sources.",
+      "Check that the database runs and is reachable from the app (POSTGRES_HOST/PORT), the credentials (POSTGRES_USER/PASSWORD) and that the database exists.",
   },
   // Rollback
   ROLLBACK_TAG_NOT_FOUND: {

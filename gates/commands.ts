@@ -178,6 +178,68 @@ export interface TestGateSpec extends GateSpecBase {
   network?: string;
   /** Seconds. */
   timeout?: number;
+  /** bandit over the app's source, in a second run of the builder image beside the tests. */
+  bandit?: TestBanditSpec;
+  /** `python3 -m pip check` in the builder image (PIP_DEPENDENCY_CONFLICT; no pip: a warning). */
+  pipCheck?: boolean;
+  /** Services started for the run on a network of its own (excludes `network`). */
+  services?: readonly GateServiceSpec[];
+}
+
+/**
+ * A service dependency (config `tests.services[]` / `smoke.services[]`), handed to the gate as one
+ * `--services JSON` flag; the gate validates it again (gates/services/spec.ts).
+ */
+export interface GateServiceSpec {
+  /** DNS name on the run's network, e.g. `db`. */
+  name: string;
+  /** Pinned by digest: `repo@sha256:...`. */
+  image: string;
+  env?: Readonly<Record<string, string>>;
+  /** Shell command run inside the service until it exits 0, e.g. `pg_isready -h 127.0.0.1`. */
+  ready: string;
+  /** Seconds (default 60). */
+  readyTimeout?: number;
+  /** Environment handed to the app, e.g. `{ POSTGRES_HOST: "db", POSTGRES_PORT: "5432" }`. */
+  expose?: Readonly<Record<string, string>>;
+  /** Names of variables generated per run, given to the service and the app by name only. */
+  credentials?: readonly string[];
+}
+
+/** `--services JSON`, keys in a fixed order so that the same config renders the same command. */
+function servicesFlag(services: readonly GateServiceSpec[] | undefined): Flag {
+  if (services === undefined || services.length === 0) return [];
+  const sorted = (map: Readonly<Record<string, string>> | undefined) =>
+    Object.fromEntries(
+      Object.keys(map ?? {})
+        .sort()
+        .map((k) => [k, map?.[k] ?? ""]),
+    );
+  return opt(
+    "services",
+    JSON.stringify(
+      services.map((s) => ({
+        name: s.name,
+        image: s.image,
+        env: sorted(s.env),
+        ready: s.ready,
+        ...(s.readyTimeout === undefined ? {} : { readyTimeout: s.readyTimeout }),
+        expose: sorted(s.expose),
+        credentials: [...(s.credentials ?? [])],
+      })),
+    ),
+  );
+}
+
+export interface TestBanditSpec {
+  /** Paths bandit scans (`bandit -r`), relative to the builder's workdir, e.g. `custom_addons/`. */
+  paths: readonly string[];
+  /** LOW | MEDIUM | HIGH: findings at or above block (with `confidence`). Default MEDIUM. */
+  severity?: string;
+  /** LOW | MEDIUM | HIGH. Default MEDIUM. */
+  confidence?: string;
+  /** A JSON file of accepted findings, each `{ test, file, statement }`. */
+  skips?: string;
 }
 
 /** `test`: the tests inside the builder image, with a coverage floor. */
@@ -189,6 +251,12 @@ export function testGateCommand(spec: TestGateSpec): string {
     many("env", pairs(spec.env)),
     opt("network", spec.network),
     opt("timeout", spec.timeout),
+    many("bandit", spec.bandit?.paths),
+    opt("bandit-severity", spec.bandit?.severity),
+    opt("bandit-confidence", spec.bandit?.confidence),
+    opt("bandit-skips", spec.bandit?.skips),
+    flag("pip-check", spec.pipCheck),
+    servicesFlag(spec.services),
   ]);
 }
 
@@ -198,6 +266,12 @@ export interface SmokeBootSpec {
   healthPath: string;
   /** Seconds. */
   timeout?: number;
+  /** Regexes with a `(?<module>...)` group for a module that failed to load; absent: Odoo 16's lines. */
+  moduleErrorPatterns?: readonly string[];
+  /** Regexes of a database connection error in the boot's logs; absent: psycopg2/libpq's messages. */
+  dbErrorPatterns?: readonly string[];
+  /** Services started for the boot on a network of its own. */
+  services?: readonly GateServiceSpec[];
 }
 
 export interface SmokeGateSpec extends GateSpecBase {
@@ -209,6 +283,10 @@ export interface SmokeGateSpec extends GateSpecBase {
   paths?: readonly string[];
   imports?: readonly string[];
   nonRoot?: boolean;
+  /** `python3 -m pip check` in the runtime image (PIP_DEPENDENCY_CONFLICT; no pip: a warning). */
+  pipCheck?: boolean;
+  /** The wkhtmltopdf version the runtime image must hold (WKHTMLTOPDF_MISMATCH), e.g. 0.12.6. */
+  wkhtmltopdf?: string;
   /** Boot the image and check its health endpoint; absent: no boot. */
   boot?: SmokeBootSpec;
 }
@@ -224,6 +302,8 @@ export function smokeGateCommand(spec: SmokeGateSpec): string {
     many("path", spec.paths),
     many("import", spec.imports),
     flag("non-root", spec.nonRoot),
+    flag("pip-check", spec.pipCheck),
+    opt("wkhtmltopdf", spec.wkhtmltopdf),
     boot === undefined
       ? []
       : [
@@ -231,6 +311,9 @@ export function smokeGateCommand(spec: SmokeGateSpec): string {
           ...opt("port", boot.port),
           ...opt("health-path", boot.healthPath),
           ...opt("boot-timeout", boot.timeout),
+          ...many("module-error-pattern", boot.moduleErrorPatterns),
+          ...many("db-error-pattern", boot.dbErrorPatterns),
+          ...servicesFlag(boot.services),
         ],
   ]);
 }

@@ -1,7 +1,15 @@
 import { randomBytes } from "node:crypto";
 import { describeFailure, DockerResult, runDocker } from "./docker";
 import type { Gate, GateContext } from "./gate";
-import { block, Finding, GateError, GateResult, pass, UsageError } from "./result";
+import { block, Finding, GateError, GateResult, pass, UsageError, warn } from "./result";
+import { parsePipCheck, judgePipCheck } from "./testing/pipCheck";
+import { checkWkhtmltopdf, isVersionText } from "./smoke/wkhtmltopdf";
+import {
+  compileModulePattern,
+  compilePattern,
+  defaultLogPatterns,
+  LogPatterns,
+} from "./smoke/bootLogs";
 import { formatSize, parseSize } from "./size";
 import { checksArgs, historyArgs, inspectArgs, needsChecksRun, removeArgs } from "./smoke/args";
 import { boot } from "./smoke/boot";
@@ -18,6 +26,8 @@ import {
   parseInspect,
 } from "./smoke/checks";
 import { splitChecksRun } from "./smoke/checksRun";
+import { withServices } from "./services/run";
+import { parseServices, ServiceSpec } from "./services/spec";
 import {
   booleanFlag,
   listFlag,
@@ -39,7 +49,18 @@ export interface SmokeSpec {
   paths: string[];
   imports: string[];
   nonRoot: boolean;
-  boot?: { port: number; healthPath: string; timeoutMs: number };
+  /** `python3 -m pip check` in the check container (PIP_DEPENDENCY_CONFLICT). */
+  pipCheck: boolean;
+  /** The wkhtmltopdf version the image must hold (WKHTMLTOPDF_MISMATCH), e.g. 0.12.6. */
+  wkhtmltopdf?: string;
+  boot?: {
+    port: number;
+    healthPath: string;
+    timeoutMs: number;
+    logPatterns: LogPatterns;
+    /** Started for the boot on a network of its own (smoke.services). */
+    services: ServiceSpec[];
+  };
 }
 
 export function parseSpec(flags: Parameters<Gate["run"]>[0]): SmokeSpec {
@@ -70,6 +91,15 @@ export function parseSpec(flags: Parameters<Gate["run"]>[0]): SmokeSpec {
       throw new UsageError(`--path expects an absolute path, got "${path}"`);
     }
   }
+  const wkhtmltopdf = stringFlag(flags, "wkhtmltopdf");
+  if (wkhtmltopdf !== undefined && !isVersionText(wkhtmltopdf)) {
+    throw new UsageError(`--wkhtmltopdf expects a version such as 0.12.6, got "${wkhtmltopdf}"`);
+  }
+  const modulePatterns = listFlag(flags, "module-error-pattern").map(compileModulePattern);
+  const dbPatterns = listFlag(flags, "db-error-pattern").map((p) =>
+    compilePattern("--db-error-pattern", p),
+  );
+  const servicesText = stringFlag(flags, "services");
   let bootSpec: SmokeSpec["boot"];
   if (booleanFlag(flags, "boot")) {
     const port = numberFlag(flags, "port", undefined, { min: 1, max: 65535, integer: true });
@@ -84,13 +114,23 @@ export function parseSpec(flags: Parameters<Gate["run"]>[0]): SmokeSpec {
       port,
       healthPath,
       timeoutMs: secondsFlag(flags, "boot-timeout", DEFAULT_BOOT_TIMEOUT_S),
+      services: servicesText === undefined ? [] : parseServices(servicesText),
+      logPatterns: {
+        module: modulePatterns.length > 0 ? modulePatterns : defaultLogPatterns().module,
+        database: dbPatterns.length > 0 ? dbPatterns : defaultLogPatterns().database,
+      },
     };
   } else if (
     flags.port !== undefined ||
     flags["health-path"] !== undefined ||
-    flags["boot-timeout"] !== undefined
+    flags["boot-timeout"] !== undefined ||
+    modulePatterns.length > 0 ||
+    dbPatterns.length > 0 ||
+    servicesText !== undefined
   ) {
-    throw new UsageError("--port, --health-path and --boot-timeout only apply with --boot");
+    throw new UsageError(
+      "--port, --health-path, --boot-timeout, --module-error-pattern, --db-error-pattern and --services only apply with --boot",
+    );
   }
   return {
     image,
@@ -100,6 +140,8 @@ export function parseSpec(flags: Parameters<Gate["run"]>[0]): SmokeSpec {
     paths,
     imports,
     nonRoot: booleanFlag(flags, "non-root"),
+    pipCheck: booleanFlag(flags, "pip-check"),
+    ...(wkhtmltopdf === undefined ? {} : { wkhtmltopdf }),
     ...(bootSpec === undefined ? {} : { boot: bootSpec }),
   };
 }
@@ -124,16 +166,25 @@ export function smokeResult(
     ...c.findings.map((f) => ({ check: c.check, ...f })),
   ]);
   const details = checks.flatMap((c) => [
-    `${c.ok ? "ok  " : `FAIL ${c.code ?? ""}`} ${c.check}: ${c.summary}`,
+    `${c.ok ? (c.code === undefined ? "ok  " : `WARN ${c.code}`) : `FAIL ${c.code ?? ""}`} ${c.check}: ${c.summary}`,
     ...c.details.map((d) => `     ${d}`),
   ]);
   const failing = checks.filter((c) => !c.ok);
   const first = failing[0];
   if (first === undefined || first.code === undefined) {
+    const warned = checks.find((c) => c.code !== undefined);
     const what =
       checks.length === 0
         ? `image ${formatSize(facts.sizeBytes)}, no checks asked`
         : `${checks.length} check${checks.length === 1 ? "" : "s"} passed`;
+    if (warned?.code !== undefined) {
+      return warn("smoke", warned.code, `${image}: ${what}; ${warned.summary}`, {
+        details,
+        findings,
+        figures,
+        timings,
+      });
+    }
     return pass("smoke", `${image}: ${what}`, { details, findings, figures, timings });
   }
   const more =
@@ -219,38 +270,61 @@ export async function runSmoke(
 
   /** The one check container, removed by name if it outlives its budget. */
   const checksRun = async (): Promise<CheckResult[]> => {
-    if (!needsChecksRun(spec)) return [];
+    const checksSpec = { ...spec, wkhtmltopdf: spec.wkhtmltopdf !== undefined };
+    if (!needsChecksRun(checksSpec)) return [];
     const asked = [
       ...(spec.versionCmd === undefined ? [] : [`\`${spec.versionCmd}\``]),
       ...(spec.paths.length === 0 ? [] : [`${spec.paths.length} path(s)`]),
       ...(spec.imports.length === 0 ? [] : [`import ${spec.imports.join(", ")}`]),
+      ...(spec.pipCheck ? ["pip check"] : []),
+      ...(spec.wkhtmltopdf === undefined ? [] : [`wkhtmltopdf ${spec.wkhtmltopdf}`]),
     ];
     ctx.progress(`smoke: one check container: ${asked.join("; ")}`);
     const name = `slipway-smoke-check-${randomBytes(6).toString("hex")}`;
     const run = await timed(timings, "checks", () =>
-      docker(checksArgs(spec.image, name, spec), checkTimeoutMs),
+      docker(checksArgs(spec.image, name, checksSpec), checkTimeoutMs),
     );
     if (run.timedOut) {
       await docker(removeArgs(name), 30_000).catch(() => undefined);
     }
-    const { version, paths, imports } = splitChecksRun(spec, run);
+    const { version, paths, imports, pip, wkhtmltopdf } = splitChecksRun(checksSpec, run);
     return [
       ...(spec.versionCmd === undefined || version === undefined
         ? []
         : [checkVersion(spec.versionCmd, spec.expectVersion, version)]),
       ...(paths === undefined ? [] : [checkPaths(spec.paths, paths)]),
       ...(imports === undefined ? [] : [checkImports(spec.imports, imports)]),
+      ...(pip === undefined
+        ? []
+        : [judgePipCheck("runtime image", parsePipCheck(pip.output, pip.exitCode), pip)]),
+      ...(spec.wkhtmltopdf === undefined || wkhtmltopdf === undefined
+        ? []
+        : [checkWkhtmltopdf(spec.wkhtmltopdf, wkhtmltopdf)]),
     ];
   };
 
   const booted = async (): Promise<CheckResult[]> => {
     const b = spec.boot;
     if (b === undefined) return [];
+    const bootSpec = {
+      image: spec.image,
+      port: b.port,
+      healthPath: b.healthPath,
+      timeoutMs: b.timeoutMs,
+      logPatterns: b.logPatterns,
+    };
     const result = await timed(timings, "boot", () =>
-      boot(
-        { image: spec.image, port: b.port, healthPath: b.healthPath, timeoutMs: b.timeoutMs },
-        { env: ctx.env, progress: ctx.progress },
-      ),
+      b.services.length === 0
+        ? boot(bootSpec, { env: ctx.env, progress: ctx.progress })
+        : withServices(b.services, "smoke", { env: ctx.env, progress: ctx.progress }, (h) =>
+            boot(
+              {
+                ...bootSpec,
+                attach: { network: h.network, env: h.env, envNames: h.credentialNames },
+              },
+              { env: h.childEnv, progress: ctx.progress },
+            ),
+          ),
     );
     return [result];
   };
@@ -290,6 +364,13 @@ const gate: Gate = {
     "--port N                the app's port in the container (with --boot)",
     "--health-path P         health path, e.g. /web/health (with --boot)",
     `--boot-timeout S        seconds to answer 200 (default ${DEFAULT_BOOT_TIMEOUT_S})`,
+    "--pip-check             run `python3 -m pip check` in the image (no pip: a warning)",
+    "--wkhtmltopdf VERSION   the wkhtmltopdf version the image must hold (e.g. 0.12.6)",
+    "--module-error-pattern R  regex with a (?<module>...) group: a module that failed to load, in",
+    "                        the boot's logs (repeatable; replaces the Odoo 16 defaults)",
+    "--services JSON         services started for the boot on a network of its own (smoke.services)",
+    "--db-error-pattern R    regex of a database connection error in the boot's logs (repeatable;",
+    "                        replaces the psycopg2/libpq defaults)",
   ],
   options: {
     image: { type: "string" },
@@ -303,6 +384,11 @@ const gate: Gate = {
     port: { type: "string" },
     "health-path": { type: "string" },
     "boot-timeout": { type: "string" },
+    "pip-check": { type: "boolean" },
+    wkhtmltopdf: { type: "string" },
+    "module-error-pattern": { type: "string", multiple: true },
+    "db-error-pattern": { type: "string", multiple: true },
+    services: { type: "string" },
   },
   async run(flags, ctx) {
     return runSmoke(parseSpec(flags), ctx);

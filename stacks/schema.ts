@@ -203,25 +203,100 @@ export const releaseSchema = z.strictObject({
   ).optional(),
 });
 
-export const testsSchema = z.strictObject({
-  /** Whether the test gate runs. prod requires it. */
-  enabled: z.boolean().default(true),
-  /** The test command, run inside the builder image. */
-  command: z.string().min(1),
-  /** Coverage floor in percent. prod requires >= 75. */
-  coverageMin: num(z.number().min(0).max(100)).default(75),
-  /** Extra environment for the tests (e.g. POSTGRES_HOST). */
+/**
+ * A service the tests or the boot depend on (a database, a cache), started per run by the gate on a
+ * network of the run's own and removed afterwards (gates/services).
+ */
+export const serviceSchema = z.strictObject({
+  /** DNS name on the run's network, e.g. `db`: the app reaches the service by that name. */
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, { message: "expected a lowercase DNS label" }),
+  /** The service image, pinned by digest. */
+  image: imageRef(true),
+  /** Plain environment of the service (nothing secret: use `credentials`). */
   env: z.record(envName, text(z.string())).default({}),
-  /** Docker network the test container joins (e.g. one with a database). */
-  network: z.string().min(1).optional(),
+  /** Shell command run inside the service until it exits 0, e.g. `pg_isready -h 127.0.0.1`. */
+  ready: z.string().min(1),
+  /** Seconds to wait for `ready`. Default 60. */
+  readyTimeout: num(z.number().positive().max(3600)).optional(),
+  /** Environment handed to the app, e.g. `{ POSTGRES_HOST: db, POSTGRES_PORT: "5432" }`. */
+  expose: z.record(envName, text(z.string())).default({}),
+  /** Variables generated per run and given to the service and the app by name, e.g. POSTGRES_PASSWORD. */
+  credentials: z.array(envName).default([]),
 });
+
+const banditLevel = z.enum(["LOW", "MEDIUM", "HIGH"]);
+
+export const testsSchema = z
+  .strictObject({
+    /** Whether the test gate runs. prod requires it. */
+    enabled: z.boolean().default(true),
+    /** The test command, run inside the builder image. */
+    command: z.string().min(1),
+    /** Coverage floor in percent. prod requires >= 75. */
+    coverageMin: num(z.number().min(0).max(100)).default(75),
+    /** Extra environment for the tests (e.g. POSTGRES_HOST). */
+    env: z.record(envName, text(z.string())).default({}),
+    /** Docker network the test container joins (e.g. one with a database). Excludes `services`. */
+    network: z.string().min(1).optional(),
+    /** Services started for each test run on a network of its own (e.g. PostgreSQL). */
+    services: z.array(serviceSchema).optional(),
+    /** bandit over the app's source in the builder image (SECURITY_VULN). Absent: no bandit. */
+    bandit: z
+      .strictObject({
+        /** Paths scanned (`bandit -r`), relative to the builder's workdir, e.g. `custom_addons/`. */
+        paths: z.array(z.string().min(1)).min(1),
+        /** Findings of this severity or above block (with `confidence`). Default MEDIUM. */
+        severity: banditLevel.default("MEDIUM"),
+        /** Findings of this confidence or above block. Default MEDIUM. */
+        confidence: banditLevel.default("MEDIUM"),
+        /** Accepted findings, a JSON file of `{ test, file, statement }` entries. */
+        skips: projectPath.optional(),
+      })
+      .optional(),
+    /** `python3 -m pip check` in the builder image (PIP_DEPENDENCY_CONFLICT). Default false. */
+    pipCheck: z.boolean().optional(),
+  })
+  .refine((t) => t.network === undefined || (t.services ?? []).length === 0, {
+    message: "network and services exclude each other: services bring a network of the run's own",
+    path: ["services"],
+  });
 
 export const smokeSchema = z.strictObject({
   /** Maximum runtime image size. */
   maxSize: sizeString.default("2GB"),
   /** Boot the image and check its health before pushing. Default true; prod keeps it true. */
   boot: z.boolean().default(true),
+  /** Services started for the boot on a network of its own (e.g. the app's database). */
+  services: z.array(serviceSchema).optional(),
+  /** `python3 -m pip check` in the runtime image (PIP_DEPENDENCY_CONFLICT). Default false. */
+  pipCheck: z.boolean().optional(),
+  /** The wkhtmltopdf version the runtime image must hold, e.g. 0.12.6 (WKHTMLTOPDF_MISMATCH). */
+  wkhtmltopdf: z
+    .string()
+    .regex(/^\d+(\.\d+)*$/, { message: "expected a version such as 0.12.6" })
+    .optional(),
+  /** Regexes with a `(?<module>...)` group: a module that failed to load. Default: Odoo 16's lines. */
+  moduleErrorPatterns: z
+    .array(
+      z.string().refine((p) => p.includes("(?<module>") && isRegExp(p), {
+        message: "expected a regular expression with a (?<module>...) group",
+      }),
+    )
+    .optional(),
+  /** Regexes of a database connection error in the boot's logs. Default: psycopg2/libpq's messages. */
+  dbErrorPatterns: z
+    .array(z.string().refine(isRegExp, { message: "expected a regular expression" }))
+    .optional(),
 });
+
+function isRegExp(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const severity = z.enum(["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"]);
 

@@ -66,16 +66,57 @@ export const IMPORTS_PY = [
   "    sys.stdout.flush()",
 ].join("\n");
 
+/** Printed by the check script when `wkhtmltopdf` is not on the image's PATH. */
+export const WKHTMLTOPDF_MISSING = "SLIPWAY-WKHTMLTOPDF-MISSING";
+/** Prefixes each line `python3 -m pip check` printed. */
+export const PIP_LINE = "SLIPWAY-PIP ";
+export const PIP_EXIT = "SLIPWAY-PIP-EXIT ";
+/** Prefixes each line `wkhtmltopdf --version` printed. */
+export const WKHTMLTOPDF_LINE = "SLIPWAY-WKHTMLTOPDF ";
+export const WKHTMLTOPDF_EXIT = "SLIPWAY-WKHTMLTOPDF-EXIT ";
+
+/** pip check with the image's python3 (else python); no python at all: {@link NO_PYTHON}, 127. */
+export const PIP_CHECK_SH = `if p=$(command -v python3 || command -v python); then exec "$p" -m pip check; fi; echo ${NO_PYTHON}; exit 127`;
+/** `wkhtmltopdf --version`, or {@link WKHTMLTOPDF_MISSING} (127) when it is not on the image's PATH. */
+export const WKHTMLTOPDF_SH = `command -v wkhtmltopdf >/dev/null 2>&1 || { echo ${WKHTMLTOPDF_MISSING}; exit 127; }; exec wkhtmltopdf --version`;
+
 /** What the one check container checks; a part that is not asked for is left out of the script. */
 export interface ChecksSpec {
   versionCmd?: string;
   paths: readonly string[];
   imports: readonly string[];
+  /** `python3 -m pip check` (PIP_DEPENDENCY_CONFLICT). */
+  pipCheck?: boolean;
+  /** `wkhtmltopdf --version` (WKHTMLTOPDF_MISMATCH). */
+  wkhtmltopdf?: boolean;
 }
 
 /** True when the spec asks for anything the check container must run. */
 export function needsChecksRun(spec: ChecksSpec): boolean {
-  return spec.versionCmd !== undefined || spec.paths.length > 0 || spec.imports.length > 0;
+  return (
+    spec.versionCmd !== undefined ||
+    spec.paths.length > 0 ||
+    spec.imports.length > 0 ||
+    spec.pipCheck === true ||
+    spec.wkhtmltopdf === true
+  );
+}
+
+/**
+ * A command run in the background by `sh -c WORD` (WORD a shell word: `"$v"` or a single-quoted
+ * constant), each line it prints (stdout and stderr, in order) prefixed with `line`, then `exit` and
+ * its own exit code (read through fd 3, so that the code is the command's, not the prefixing loop's:
+ * POSIX sh has no pipefail).
+ */
+function prefixedRun(word: string, line: string, exit: string): string[] {
+  return [
+    "(",
+    "  exec 4>&1",
+    `  c=$( { { sh -c ${word} 2>&1 3>&- 4>&-; echo $? >&3; } |`,
+    `    while IFS= read -r l || [ -n "$l" ]; do printf '${line}%s\\n' "$l"; done >&4 3>&-; } 3>&1 )`,
+    `  echo "${exit}$c"`,
+    ") &",
+  ];
 }
 
 /**
@@ -115,15 +156,10 @@ export function checksScript(spec: ChecksSpec): string {
           'shift "$n"',
         ]
       : []),
-    ...(version
-      ? [
-          "(",
-          "  exec 4>&1",
-          '  c=$( { { sh -c "$v" 2>&1 3>&- 4>&-; echo $? >&3; } |',
-          `    while IFS= read -r l || [ -n "$l" ]; do printf '${VERSION_LINE}%s\\n' "$l"; done >&4 3>&-; } 3>&1 )`,
-          `  echo "${VERSION_EXIT}$c"`,
-          ") &",
-        ]
+    ...(version ? prefixedRun('"$v"', VERSION_LINE, VERSION_EXIT) : []),
+    ...(spec.pipCheck === true ? prefixedRun(`'${PIP_CHECK_SH}'`, PIP_LINE, PIP_EXIT) : []),
+    ...(spec.wkhtmltopdf === true
+      ? prefixedRun(`'${WKHTMLTOPDF_SH}'`, WKHTMLTOPDF_LINE, WKHTMLTOPDF_EXIT)
       : []),
     ...(imports
       ? [
@@ -158,7 +194,12 @@ export function checksArgs(image: string, name: string, spec: ChecksSpec): strin
  * (`127.0.0.1::PORT`: nothing is exposed beyond this machine, and two runs never collide). Not `--rm`:
  * when it dies, its exit code and logs are read before the gate removes it.
  */
-export function bootArgs(image: string, name: string, port: number): string[] {
+export function bootArgs(
+  image: string,
+  name: string,
+  port: number,
+  attach?: BootAttachment,
+): string[] {
   return [
     "run",
     "-d",
@@ -170,8 +211,26 @@ export function bootArgs(image: string, name: string, port: number): string[] {
     "slipway.gate=smoke",
     "-p",
     `127.0.0.1::${port}`,
+    ...(attach === undefined
+      ? []
+      : [
+          "--network",
+          attach.network,
+          ...attach.env.flatMap(([k, v]) => ["-e", `${k}=${v}`]),
+          ...attach.envNames.flatMap((n) => ["-e", n]),
+        ]),
     image,
   ];
+}
+
+/**
+ * The boot's services (smoke.services): the run's network, the services' addresses as `-e K=V`, and
+ * the generated credentials by name only (`-e NAME`: the value is in the docker CLI's environment).
+ */
+export interface BootAttachment {
+  network: string;
+  env: ReadonlyArray<readonly [string, string]>;
+  envNames: readonly string[];
 }
 
 export function portArgs(name: string, port: number): string[] {

@@ -11,7 +11,8 @@ import {
 } from "../health/poll";
 import { formatMs } from "../testing/flags";
 import { tailLines } from "../testing/text";
-import { bootArgs, logsArgs, portArgs, removeArgs, stateArgs } from "./args";
+import { findDatabaseErrors, judgeBootLogs, LogPatterns } from "./bootLogs";
+import { BootAttachment, bootArgs, logsArgs, portArgs, removeArgs, stateArgs } from "./args";
 import {
   bootExited,
   CheckResult,
@@ -35,6 +36,13 @@ export interface BootSpec {
    */
   intervalMs?: number;
   requestTimeoutMs?: number;
+  /**
+   * Read the boot's logs once it is over for module-load and database errors (bootLogs.ts); absent:
+   * the boot's verdict is health alone.
+   */
+  logPatterns?: LogPatterns;
+  /** The services' network and environment (smoke.services); the CLI's env then carries the credentials. */
+  attach?: BootAttachment;
 }
 
 export interface BootDeps {
@@ -44,6 +52,10 @@ export interface BootDeps {
 }
 
 const LOG_LINES = 50;
+/** How often the boot's logs are read for a database error while the poll waits. */
+const DB_LOG_CHECK_MS = 1000;
+/** The logs read for module and database errors: a boot's whole log, within reason. */
+const ALL_LOG_LINES = 5000;
 
 /** The first seconds of a boot are polled often: an app that starts fast is seen up at once. */
 export const FAST_POLL = { forMs: 3000, intervalMs: 100 };
@@ -155,8 +167,11 @@ export async function boot(spec: BootSpec, deps: BootDeps): Promise<CheckResult>
 
   const started = clock.now();
   deps.progress(`smoke: booting ${spec.image} as ${name}`);
-  try {
-    const run = await docker(bootArgs(spec.image, name, spec.port), 120_000);
+  /** Whether `docker run -d` created the container: only then are there logs to read. */
+  let created = false;
+  const attempt = async (): Promise<CheckResult> => {
+    const run = await docker(bootArgs(spec.image, name, spec.port, spec.attach), 120_000);
+    created = run.exitCode === 0;
     if (run.exitCode !== 0) {
       return fail(
         "boot",
@@ -184,6 +199,19 @@ export async function boot(spec: BootSpec, deps: BootDeps): Promise<CheckResult>
       );
     }
     const url = `http://127.0.0.1:${hostPort}${spec.healthPath}`;
+    /**
+     * An app that cannot use its database often keeps running and answers 503 until the budget is
+     * spent: once a second, its logs are read for a database error, and the poll stops at the first
+     * (DATABASE_CONNECTION_ERROR then comes from the logs, seconds instead of the whole boot budget).
+     */
+    let logsReadAt = clock.now();
+    const databaseErrorSeen = async (): Promise<string | undefined> => {
+      const patterns = spec.logPatterns?.database;
+      if (patterns === undefined || clock.now() - logsReadAt < DB_LOG_CHECK_MS) return undefined;
+      logsReadAt = clock.now();
+      const seen = findDatabaseErrors((await docker(logsArgs(name, LOG_LINES))).output, patterns);
+      return seen.length > 0 ? "the app logs a database error" : undefined;
+    };
     let lastState: ContainerState | undefined;
     const outcome = await pollInPhases(
       pollPhases(spec.timeoutMs, spec.intervalMs),
@@ -193,9 +221,10 @@ export async function boot(spec: BootSpec, deps: BootDeps): Promise<CheckResult>
         onAttempt: (a) => deps.progress(`smoke: boot ${attemptLine(a)}`),
         stopWhen: async () => {
           lastState = await state();
-          return lastState !== undefined && !lastState.running
-            ? `the container exited with code ${lastState.exitCode}`
-            : undefined;
+          if (lastState !== undefined && !lastState.running) {
+            return `the container exited with code ${lastState.exitCode}`;
+          }
+          return databaseErrorSeen();
         },
       },
     );
@@ -214,7 +243,9 @@ export async function boot(spec: BootSpec, deps: BootDeps): Promise<CheckResult>
     return fail(
       "boot",
       "HEALTH_CHECK_FAIL",
-      `no 200 from ${spec.healthPath} (port ${spec.port}) within ${formatMs(spec.timeoutMs)}: last ${outcome.last?.problem ?? "nothing"}`,
+      outcome.stopped === undefined
+        ? `no 200 from ${spec.healthPath} (port ${spec.port}) within ${formatMs(spec.timeoutMs)}: last ${outcome.last?.problem ?? "nothing"}`
+        : `no 200 from ${spec.healthPath} (port ${spec.port}) after ${formatMs(bootMs)}, stopped: ${outcome.stopped}; last ${outcome.last?.problem ?? "nothing"}`,
       {
         figures: { ...figures, attempts: outcome.attempts },
         details: [
@@ -225,6 +256,12 @@ export async function boot(spec: BootSpec, deps: BootDeps): Promise<CheckResult>
         ],
       },
     );
+  };
+  try {
+    const result = await attempt();
+    if (spec.logPatterns === undefined || !created) return result;
+    const all = await docker(logsArgs(name, ALL_LOG_LINES));
+    return judgeBootLogs(result, all.output, spec.logPatterns);
   } finally {
     const removed = await docker(removeArgs(name)).catch((err: Error) => err);
     if (

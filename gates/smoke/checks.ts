@@ -12,9 +12,10 @@ import { IMPORT_MARK, NO_PYTHON, PATH_MISSING, PATHS_DONE } from "./args";
  */
 
 export interface CheckResult {
-  check: "size" | "version" | "paths" | "imports" | "user" | "boot";
+  check:
+    "size" | "version" | "paths" | "imports" | "user" | "boot" | "pip" | "wkhtmltopdf" | "bandit";
   ok: boolean;
-  /** Set when not ok. */
+  /** Set when not ok; on an ok result, a warning (the check could not run: e.g. no pip in the image). */
   code?: ErrorCode;
   summary: string;
   details: string[];
@@ -35,6 +36,16 @@ export function ok(
   extras: Partial<Pick<CheckResult, "details" | "findings" | "figures">> = {},
 ): CheckResult {
   return { check, ok: true, summary, details: [], findings: [], figures: {}, ...extras };
+}
+
+/** A check that lets the release through with something to read (a `warn` verdict). */
+export function warning(
+  check: CheckResult["check"],
+  code: ErrorCode,
+  summary: string,
+  extras: Partial<Pick<CheckResult, "details" | "findings" | "figures">> = {},
+): CheckResult {
+  return { check, ok: true, code, summary, details: [], findings: [], figures: {}, ...extras };
 }
 
 export function fail(

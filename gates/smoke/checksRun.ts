@@ -5,8 +5,12 @@ import {
   NO_PYTHON,
   PATH_MISSING,
   PATHS_DONE,
+  PIP_EXIT,
+  PIP_LINE,
   VERSION_EXIT,
   VERSION_LINE,
+  WKHTMLTOPDF_EXIT,
+  WKHTMLTOPDF_LINE,
 } from "./args";
 import type { RunOutput } from "./checks";
 
@@ -15,7 +19,8 @@ import type { RunOutput } from "./checks";
  * `RunOutput` per check, shaped as that check's own `docker run` used to leave it, so that
  * `checkVersion`, `checkPaths` and `checkImports` judge it unchanged:
  *
- * - version: the lines after `SLIPWAY-VERSION `, and the code of `SLIPWAY-VERSION-EXIT`;
+ * - version: the lines after `SLIPWAY-VERSION `, and the code of `SLIPWAY-VERSION-EXIT`; pip check
+ *   and wkhtmltopdf alike (`SLIPWAY-PIP `, `SLIPWAY-WKHTMLTOPDF `);
  * - paths: the `SLIPWAY-MISSING` lines and `SLIPWAY-PATHS-DONE` (checkPaths only trusts a run that
  *   reached it), exit 0;
  * - imports: every other line (the `SLIPWAY-IMPORT` JSON lines, `SLIPWAY-NO-PYTHON`, what the imported
@@ -30,12 +35,18 @@ export interface SplitChecks {
   version?: RunOutput;
   paths?: RunOutput;
   imports?: RunOutput;
+  pip?: RunOutput;
+  wkhtmltopdf?: RunOutput;
 }
 
 /** Every line the script writes on its own starts with one of these. */
 const MARKERS = [
   VERSION_EXIT,
   VERSION_LINE,
+  PIP_EXIT,
+  PIP_LINE,
+  WKHTMLTOPDF_EXIT,
+  WKHTMLTOPDF_LINE,
   PATH_MISSING,
   PATHS_DONE,
   IMPORTS_EXIT,
@@ -78,6 +89,10 @@ export function splitChecksRun(spec: ChecksSpec, run: RunOutput): SplitChecks {
   const version: string[] = [];
   const paths: string[] = [];
   const rest: string[] = [];
+  const pip: string[] = [];
+  const wkhtmltopdf: string[] = [];
+  let pipExit: number | undefined;
+  let wkhtmltopdfExit: number | undefined;
   let versionExit: number | undefined;
   let importsExit: number | undefined;
   let pathsDone = false;
@@ -88,6 +103,14 @@ export function splitChecksRun(spec: ChecksSpec, run: RunOutput): SplitChecks {
       versionExit = exitCodeOf(line, VERSION_EXIT);
     } else if (line.startsWith(VERSION_LINE)) {
       version.push(line.slice(VERSION_LINE.length));
+    } else if (line.startsWith(PIP_EXIT)) {
+      pipExit = exitCodeOf(line, PIP_EXIT);
+    } else if (line.startsWith(PIP_LINE)) {
+      pip.push(line.slice(PIP_LINE.length));
+    } else if (line.startsWith(WKHTMLTOPDF_EXIT)) {
+      wkhtmltopdfExit = exitCodeOf(line, WKHTMLTOPDF_EXIT);
+    } else if (line.startsWith(WKHTMLTOPDF_LINE)) {
+      wkhtmltopdf.push(line.slice(WKHTMLTOPDF_LINE.length));
     } else if (line.startsWith(PATH_MISSING)) {
       paths.push(line);
     } else if (line.startsWith(PATHS_DONE)) {
@@ -115,6 +138,15 @@ export function splitChecksRun(spec: ChecksSpec, run: RunOutput): SplitChecks {
   if (spec.versionCmd !== undefined) {
     split.version =
       versionExit === undefined ? unfinished(version) : finished(version, versionExit);
+  }
+  if (spec.pipCheck === true) {
+    split.pip = pipExit === undefined ? unfinished(pip) : finished(pip, pipExit);
+  }
+  if (spec.wkhtmltopdf === true) {
+    split.wkhtmltopdf =
+      wkhtmltopdfExit === undefined
+        ? unfinished(wkhtmltopdf)
+        : finished(wkhtmltopdf, wkhtmltopdfExit);
   }
   if (spec.paths.length > 0) {
     split.paths = pathsDone ? finished(paths, 0) : unfinished(paths);

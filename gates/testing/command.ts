@@ -23,6 +23,11 @@ export interface TestRunSpec {
   /** `K=V` pairs from `--env`, validated. */
   env: Array<[string, string]>;
   network?: string;
+  /**
+   * Variables passed by name only (`-e NAME`): docker reads the value from its own environment, so a
+   * generated credential never appears on an argv.
+   */
+  envNames?: readonly string[];
   /** Host directory mounted at {@link OUT_DIR} (made writable for any image user). */
   hostOutDir: string;
   /** Container name, so a timed-out run can be removed. */
@@ -104,6 +109,7 @@ export function testRunArgs(spec: TestRunSpec): string[] {
       ? ["-e", `COVERAGE_FILE=${COVERAGE_DATA_FILE}`]
       : []),
     ...env.flatMap(([name, value]) => ["-e", `${name}=${value}`]),
+    ...(spec.envNames ?? []).flatMap((name) => ["-e", name]),
     ...(spec.network === undefined ? [] : ["--network", spec.network]),
     "--entrypoint",
     "sh",

@@ -1,7 +1,9 @@
 """The FastAPI app. Served by gunicorn with uvicorn workers (see app/asgi.py and the Dockerfile)."""
 
 from fastapi import FastAPI, HTTPException
+from fastapi.responses import JSONResponse
 
+from . import backends
 from .items import Catalogue, ItemError, parse_item
 
 VERSION = "1.0.0"
@@ -12,7 +14,11 @@ catalogue = Catalogue()
 
 @app.get("/health")
 def health():
-    return {"status": "ok", "version": VERSION}
+    """200 while every configured backend answers (none configured: 200), 503 otherwise."""
+    found = backends.status()
+    if not all(found.values()):
+        return JSONResponse(status_code=503, content={"status": "fail", "backends": found})
+    return {"status": "ok", "version": VERSION, **({"backends": found} if found else {})}
 
 
 @app.get("/items")

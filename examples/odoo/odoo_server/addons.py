@@ -1,6 +1,8 @@
 """Addon discovery and loading, the way Odoo does it: every directory under an addons path holding a
-`__manifest__.py` is a module; installable modules are imported at start, and a module that fails to
-import stops the server (the release must see that before anything is pushed)."""
+`__manifest__.py` is a module; installable modules are imported at start. A module that fails to
+import is logged as Odoo 16 logs it (odoo/modules/module.py, `load_openerp_module`: CRITICAL
+`Couldn't load module NAME`, then the error) and left out, and the server goes on serving /web/health,
+as Odoo's does: health alone cannot see it (Slipway's smoke gate reads the log: MODULE_LOAD_ERROR)."""
 
 import ast
 import importlib
@@ -9,6 +11,7 @@ import os
 import sys
 
 _logger = logging.getLogger("odoo.modules.loading")
+_module_logger = logging.getLogger("odoo.modules.module")
 
 
 def read_manifest(module_dir):
@@ -33,12 +36,16 @@ def discover(addons_paths):
 
 
 def load(addons_paths):
-    """Imports every module; returns {name: python module}. Raises what the import raises."""
+    """Imports every module; returns {name: python module} of those that loaded."""
     for path in addons_paths:
         if path not in sys.path:
             sys.path.insert(0, path)
     loaded = {}
     for name, manifest in discover(addons_paths).items():
         _logger.info("loading module %s (%s)", name, manifest.get("version", "?"))
-        loaded[name] = importlib.import_module(name)
+        try:
+            loaded[name] = importlib.import_module(name)
+        except Exception as exc:
+            _module_logger.critical("Couldn't load module %s", name)
+            _module_logger.critical("%s: %s", type(exc).__name__, exc)
     return loaded

@@ -6,7 +6,7 @@ import os
 import shutil
 import sys
 
-from . import addons, http, release
+from . import addons, db, http, release
 
 
 def main(argv=None):
@@ -42,6 +42,8 @@ def main(argv=None):
         log.exception("Failed to load modules")
         return 1
     log.info("%d modules loaded: %s", len(modules), ", ".join(sorted(modules)))
+    if db.configured():
+        log.info("database: %s", "connected" if db.check() else "not connected")
     http.serve(modules, args.http_interface, args.http_port)
     return 0
 

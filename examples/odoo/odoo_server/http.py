@@ -5,13 +5,20 @@ import json
 import logging
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import release
+from . import db, release
 
 _logger = logging.getLogger("odoo.service.server")
 
 
+def health():
+    """Odoo 16's answer; with a database configured, 200 only while it answers (503 otherwise)."""
+    if db.configured() and not db.check():
+        return {"status": "fail", "database": "unreachable"}
+    return {"status": "pass"}
+
+
 def make_handler(modules):
-    routes = {"/web/health": lambda: {"status": "pass"}}
+    routes = {"/web/health": health}
     routes["/web/version"] = lambda: {"server_version": release.version, "modules": sorted(modules)}
     for module in modules.values():
         routes.update(getattr(module, "ROUTES", {}))
@@ -23,8 +30,10 @@ def make_handler(modules):
             route = routes.get(self.path.split("?", 1)[0])
             if route is None:
                 self._send(404, {"error": "not found"})
-            else:
-                self._send(200, route())
+                return
+            payload = route()
+            failed = isinstance(payload, dict) and payload.get("status") == "fail"
+            self._send(503 if failed else 200, payload)
 
         def _send(self, status, payload):
             body = json.dumps(payload).encode("utf-8")

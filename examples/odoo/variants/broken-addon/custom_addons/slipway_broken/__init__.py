@@ -1,0 +1,1 @@
+import reportlab_pro  # noqa: F401  (not in the image)
