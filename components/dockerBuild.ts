@@ -22,8 +22,8 @@ export interface StageImageArgs {
   /** Extra build args. Default none. `BASE_IMAGE` always comes from `baseRef`. */
   buildArgs?: Record<string, string>;
   /**
-   * `HOST/REPO` the candidate is pushed to (config `registry.candidateRepository`; by default the app's
-   * own repository: DOCR's starter tier allows one repository).
+   * `HOST/REPO` the candidate is pushed to: the app's own repository (DOCR's starter tier allows one
+   * repository, and the promotion tags a manifest within its repository).
    */
   candidateRepository: pulumi.Input<string>;
   /**

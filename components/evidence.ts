@@ -1,6 +1,6 @@
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { evidenceAttachCommand, trivyReportFile } from "../gates/commands";
+import { evidenceAttachCommand, sbomFile, trivyReportFile } from "../gates/commands";
 import { gateCommand, registryAuthEnv, verdictOf } from "./gateCommand";
 
 /** Arguments of {@link ReleaseEvidence}. */
@@ -22,11 +22,6 @@ export interface ReleaseEvidenceArgs {
   reported: pulumi.Input<string>;
   /** Docker config.json with write credentials (secret). Default: the machine's Docker config. */
   dockerConfigJson?: pulumi.Input<string>;
-}
-
-/** `sbom.cdx.json` in the results directory: where the scan gate writes the release's SBOM. */
-export function sbomFile(reportDir: string): string {
-  return `${reportDir}/sbom.cdx.json`;
 }
 
 /**

@@ -161,6 +161,11 @@ export class ReleasePipeline extends pulumi.ComponentResource {
           requireStatement: c.scan.requireStatement,
           trivyImage: c.scan.trivyImage,
           report: c.scan.report,
+          scanners: c.scan.scanners,
+          offline: c.scan.offline,
+          sbom: c.scan.sbom,
+          trivy: c.scan.trivy,
+          dockerConfigJson: auth,
           baseImage,
           baseline: c.scan.baseline,
         },
@@ -195,7 +200,9 @@ export class ReleasePipeline extends pulumi.ComponentResource {
         dockerfile,
         baseRef: this.base.ref,
         buildArgs: c.app.buildArgs,
-        candidateRepository: this.registry.repository(c.registry.candidateRepository ?? c.app.name),
+        // Candidates live in the app's own repository, as `candidate-*` tags: DOCR's starter tier
+        // allows one repository, and the promotion copies a manifest within a repository only.
+        candidateRepository: this.repository,
         // The local target builds on the machine that runs it, whose daemon keeps its layers (and
         // Docker's default builder cannot export a registry cache).
         cache: c.registry.cache && target === "app-platform",
@@ -233,6 +240,10 @@ export class ReleasePipeline extends pulumi.ComponentResource {
             coverageMin: c.tests.coverageMin,
             env: c.tests.env,
             network: c.tests.network,
+            bandit: c.tests.bandit,
+            pipCheck: c.tests.pipCheck,
+            services: c.tests.services,
+            dockerConfigJson: auth,
           },
           child,
         );
@@ -250,12 +261,18 @@ export class ReleasePipeline extends pulumi.ComponentResource {
           paths: c.app.requiredPaths,
           imports: c.app.requiredImports,
           nonRoot: c.app.nonRoot,
+          pipCheck: c.smoke.pipCheck,
+          wkhtmltopdf: c.smoke.wkhtmltopdf,
+          dockerConfigJson: auth,
           ...(c.smoke.boot
             ? {
                 boot: {
                   port: c.app.port,
                   healthPath: c.app.healthPath,
                   timeout: c.app.bootTimeout,
+                  moduleErrorPatterns: c.smoke.moduleErrorPatterns,
+                  dbErrorPatterns: c.smoke.dbErrorPatterns,
+                  services: c.smoke.services,
                 },
               }
             : {}),

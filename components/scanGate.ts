@@ -1,7 +1,7 @@
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { scanGateCommand, trivyReportFile } from "../gates/commands";
-import { gateCommand, verdictOf } from "./gateCommand";
+import { sbomFile, scanGateCommand, trivyReportFile } from "../gates/commands";
+import { gateCommand, registryAuthEnv, verdictOf } from "./gateCommand";
 
 /** Arguments of {@link ScanGate}. */
 export interface ScanGateArgs {
@@ -28,6 +28,19 @@ export interface ScanGateArgs {
   allowlist?: string;
   /** Every allowlist entry needs a statement and an expiry. Default false. */
   requireStatement?: boolean;
+  /** Trivy's scanners (config `scan.scanners`). Default: the gate's (`vuln,secret`). */
+  scanners?: ("vuln" | "secret" | "misconfig")[];
+  /** Skip Trivy's DB updates (config `scan.offline`). Default false. */
+  offline?: boolean;
+  /** Write the SBOM to `sbom.cdx.json` in the results directory (config `scan.sbom`). Default false. */
+  sbom?: boolean;
+  /** A Trivy binary (config `scan.trivy`). Default: the gate's own lookup. */
+  trivy?: string;
+  /**
+   * Docker config.json with registry credentials (secret): Trivy reads the candidate from the
+   * registry. Default: the machine's Docker config.
+   */
+  dockerConfigJson?: pulumi.Input<string>;
   /** Trivy image pinned by digest, used when no `trivy` is on PATH. Default: the gate's own lookup. */
   trivyImage?: string;
   /**
@@ -80,12 +93,20 @@ export class ScanGate extends pulumi.ComponentResource {
             ...policy,
             baseImage,
             ...(report === undefined
-              ? { image, keepReport: trivyReportFile(args.reportDir) }
+              ? {
+                  image,
+                  keepReport: trivyReportFile(args.reportDir),
+                  scanners: args.scanners,
+                  offline: args.offline,
+                  trivy: args.trivy,
+                  ...(args.sbom === true ? { sbom: sbomFile(args.reportDir) } : {}),
+                }
               : { report }),
           }),
         ),
         // The image too: with a pre-made `report` the command does not name it.
         triggers: [args.image, ...(args.inputsFingerprint ?? [])],
+        environment: registryAuthEnv(args.dockerConfigJson),
       },
       this,
     );

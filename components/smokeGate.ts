@@ -1,7 +1,7 @@
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { smokeGateCommand, type SmokeBootSpec } from "../gates/commands";
-import { gateCommand, verdictOf } from "./gateCommand";
+import { gateCommand, registryAuthEnv, verdictOf } from "./gateCommand";
 
 /** Arguments of {@link SmokeGate}. */
 export interface SmokeGateArgs {
@@ -31,6 +31,15 @@ export interface SmokeGateArgs {
    * fine and dies at start (the build report's `ModuleNotFoundError`). Default: no boot.
    */
   boot?: SmokeBootSpec;
+  /** `pip check` in the runtime image (config `smoke.pipCheck`). Default false. */
+  pipCheck?: boolean;
+  /** The wkhtmltopdf version the image must hold (config `smoke.wkhtmltopdf`). Default: not checked. */
+  wkhtmltopdf?: string;
+  /**
+   * Docker config.json with registry credentials (secret): a runner without the candidate pulls it.
+   * Default: the machine's Docker config.
+   */
+  dockerConfigJson?: pulumi.Input<string>;
 }
 
 /**
@@ -61,8 +70,11 @@ export class SmokeGate extends pulumi.ComponentResource {
             imports: args.imports,
             nonRoot: args.nonRoot ?? true,
             boot: args.boot,
+            pipCheck: args.pipCheck,
+            wkhtmltopdf: args.wkhtmltopdf,
           }),
         ),
+        environment: registryAuthEnv(args.dockerConfigJson),
       },
       this,
     );

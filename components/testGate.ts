@@ -1,7 +1,7 @@
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { testGateCommand } from "../gates/commands";
-import { gateCommand, verdictOf } from "./gateCommand";
+import { testGateCommand, type GateServiceSpec, type TestBanditSpec } from "../gates/commands";
+import { gateCommand, registryAuthEnv, verdictOf } from "./gateCommand";
 
 /** Arguments of {@link TestGate}. */
 export interface TestGateArgs {
@@ -24,6 +24,17 @@ export interface TestGateArgs {
   network?: string;
   /** Seconds the tests may take. Default: the gate's own. */
   timeout?: number;
+  /** bandit over the app's source in the builder image (config `tests.bandit`). Default: none. */
+  bandit?: TestBanditSpec;
+  /** `pip check` in the builder image (config `tests.pipCheck`). Default false. */
+  pipCheck?: boolean;
+  /** Services for the run (config `tests.services`), on a network of its own. Default none. */
+  services?: GateServiceSpec[];
+  /**
+   * Docker config.json with registry credentials (secret): a runner without the candidate pulls it.
+   * Default: the machine's Docker config.
+   */
+  dockerConfigJson?: pulumi.Input<string>;
 }
 
 /**
@@ -50,8 +61,12 @@ export class TestGate extends pulumi.ComponentResource {
             env: args.env,
             network: args.network,
             timeout: args.timeout,
+            bandit: args.bandit,
+            pipCheck: args.pipCheck,
+            services: args.services,
           }),
         ),
+        environment: registryAuthEnv(args.dockerConfigJson),
       },
       this,
     );

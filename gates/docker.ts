@@ -1,4 +1,7 @@
 import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { GateError } from "./result";
 
 /**
@@ -184,4 +187,56 @@ export function describeFailure(result: DockerResult): string {
   }
   const said = firstLine(result.stderr);
   return `${what} exited ${result.exitCode ?? "?"}${said === "" ? "" : `: ${said}`}`;
+}
+
+/** Pulling a candidate may take a while on a cold runner (a few hundred MB). */
+const PULL_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * Makes sure the engine has `image` before a gate runs it: a reference pinned by digest
+ * (`REPO@sha256:...`, the candidates every gate judges) is pulled from its registry when the engine
+ * lacks it, so a fresh runner judges exactly the bytes the build pushed; anything else must already be
+ * here (a tag could name other bytes than were built). Returns how the image got here, for the
+ * progress line; a failed pull is CONTAINER_START_FAILURE naming the registry's answer.
+ */
+export async function ensureImage(
+  image: string,
+  env: NodeJS.ProcessEnv,
+  progress: (line: string) => void,
+): Promise<"present" | "pulled"> {
+  const inspected = await runDocker(["image", "inspect", "--format", "{{.Id}}", image], {
+    env,
+    timeoutMs: 30_000,
+  });
+  if (inspected.exitCode === 0) return "present";
+  if (!/@sha256:[a-f0-9]{64}$/.test(image)) {
+    throw new GateError("CONTAINER_START_FAILURE", `image ${image} is not on this Docker engine`, [
+      describeFailure(inspected),
+      "only an image pinned by digest (REPO@sha256:...) is pulled: build it here, or name it by digest.",
+    ]);
+  }
+  progress(`pulling ${image} (not on this engine)`);
+  // The pipeline's registry credentials (SLIPWAY_REGISTRY_AUTH, a Docker config.json) reach the CLI
+  // as a config directory of the pull's own, never on its command line.
+  const auth = env.SLIPWAY_REGISTRY_AUTH;
+  const configDir =
+    auth === undefined || auth.trim() === ""
+      ? undefined
+      : await mkdtemp(join(tmpdir(), "slipway-pull-"));
+  if (configDir !== undefined) {
+    await writeFile(join(configDir, "config.json"), auth ?? "", { mode: 0o600 });
+  }
+  const pulled = await runDocker(["pull", image], {
+    env: configDir === undefined ? env : { ...env, DOCKER_CONFIG: configDir },
+    timeoutMs: PULL_TIMEOUT_MS,
+  }).finally(() =>
+    configDir === undefined ? undefined : rm(configDir, { recursive: true, force: true }),
+  );
+  if (pulled.exitCode !== 0) {
+    throw new GateError("CONTAINER_START_FAILURE", `cannot pull ${image}`, [
+      describeFailure(pulled),
+      "the candidate must be in its registry: check the registry and its credentials (docker login).",
+    ]);
+  }
+  return "pulled";
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { describeFailure, DockerResult, runDocker } from "./docker";
+import { describeFailure, DockerResult, ensureImage, runDocker } from "./docker";
 import type { Gate, GateContext } from "./gate";
 import { block, Finding, GateError, GateResult, pass, UsageError, warn } from "./result";
 import { parsePipCheck, judgePipCheck } from "./testing/pipCheck";
@@ -236,15 +236,13 @@ export async function runSmoke(
     runDocker(args, { env: ctx.env, timeoutMs });
   const timings: Record<string, number> = {};
 
+  await timed(timings, "pull", () => ensureImage(spec.image, ctx.env, ctx.progress));
   const inspected = await timed(timings, "inspect", () => docker(inspectArgs(spec.image), 30_000));
   if (inspected.exitCode !== 0) {
     throw new GateError(
       "CONTAINER_START_FAILURE",
-      `image ${spec.image} is not on this Docker engine`,
-      [
-        describeFailure(inspected),
-        "smoke checks the exact image built here and never pulls: build (and load) the runtime image first.",
-      ],
+      `cannot inspect ${spec.image} on this Docker engine`,
+      [describeFailure(inspected)],
     );
   }
   let facts: ImageFacts;
@@ -353,7 +351,7 @@ const gate: Gate = {
   name: "smoke",
   summary: "check the exact runtime image: size, version, paths, imports, user, boot + health",
   usage: [
-    "--image REF             the runtime image (local: the gate never pulls)",
+    "--image REF             the runtime image (pulled when missing if pinned by digest)",
     "--max-size SIZE         size budget: 2GB (10^9 bytes), 1.5GiB (2^30), 500MB, or bytes",
     "--version-cmd 'CMD'     shell command printing the app version (run with sh -c, entrypoint bypassed)",
     "--expect-version TEXT   text the version command must print",

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runDocker } from "./docker";
+import { ensureImage, runDocker } from "./docker";
 import type { Gate } from "./gate";
 import {
   COVERAGE_FILE,
@@ -91,7 +91,7 @@ const gate: Gate = {
   name: "test",
   summary: "run the test command inside the builder image, with a coverage floor",
   usage: [
-    "--image REF          builder image (local: the gate never pulls)",
+    "--image REF          builder image (pulled when missing if pinned by digest)",
     "--cmd 'SHELL CMD'    test command, run as `sh -c CMD` (e.g. 'pytest custom_addons/ --cov')",
     "--coverage-min PCT   coverage floor, 0-100 (read from coverage's XML report; needs --cov)",
     "--env K=V            environment for the tests (repeatable)",
@@ -144,6 +144,7 @@ const gate: Gate = {
       skips: await readSkips(stringFlag(flags, "bandit-skips")),
     };
 
+    await ensureImage(image, ctx.env, ctx.progress);
     // Fresh per run, writable by any image user (the builder may run as a non-root user).
     const hostOutDir = await mkdtemp(join(tmpdir(), "slipway-test-"));
     await chmod(hostOutDir, 0o777);

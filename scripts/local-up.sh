@@ -4,6 +4,11 @@
 #   build builder → test gate → build runtime → smoke gate (boot + health) → scan → push v + latest to a
 #   registry on 127.0.0.1:5000 → run the release as a container on 127.0.0.1:18069 → health verification
 # Extra arguments go to `pulumi up` (e.g. --skip-preview). Needs: Docker with buildx, the Pulumi CLI, Node 20.
+#
+# The builds push their candidates to the loopback registry. @pulumi/docker-build does not support
+# Docker's default `docker` build driver, so this makes a `docker-container` builder (Pulumi.local.yaml:
+# app.builder) on the host's network (its BuildKit then reaches 127.0.0.1:5000), which speaks plain HTTP
+# to that registry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +23,16 @@ docker info >/dev/null 2>&1 || { echo "DOCKER_UNAVAILABLE: start Docker and chec
 if ! curl -fsS -o /dev/null http://127.0.0.1:5000/v2/; then
   echo "local-up: starting a registry on 127.0.0.1:5000 (container slipway-registry; it outlives releases)"
   docker run -d --restart unless-stopped -p 127.0.0.1:5000:5000 --name slipway-registry "$REGISTRY_IMAGE" >/dev/null
+fi
+
+BUILDER=slipway-local
+if ! docker buildx inspect "$BUILDER" >/dev/null 2>&1; then
+  echo "local-up: creating the buildx builder $BUILDER (docker-container driver, host network)"
+  buildkitd_config=$(mktemp)
+  printf '[registry."127.0.0.1:5000"]\n  http = true\n  insecure = true\n' >"$buildkitd_config"
+  docker buildx create --name "$BUILDER" --driver docker-container --driver-opt network=host \
+    --buildkitd-config "$buildkitd_config" >/dev/null
+  rm -f "$buildkitd_config"
 fi
 
 mkdir -p .pulumi-state

@@ -313,6 +313,14 @@ export const scanSchema = z.strictObject({
   requireStatement: z.boolean().default(false),
   /** Trivy container image, pinned by digest, used when no `trivy` binary is on PATH. */
   trivyImage: imageRef(true).optional(),
+  /** Trivy's scanners (`vuln` needs its vulnerability DB, which Trivy downloads unless `offline`). */
+  scanners: z.array(z.enum(["vuln", "secret", "misconfig"])).min(1).default(["vuln", "secret"]),
+  /** Scan without updating Trivy's DBs (an air-gapped runner); `vuln` then needs a DB already cached. */
+  offline: z.boolean().default(false),
+  /** Write the release's CycloneDX SBOM (`sbom.cdx.json`), from the same Trivy pass. Default true. */
+  sbom: z.boolean().default(true),
+  /** Path of a Trivy binary (else env SLIPWAY_TRIVY, else `trivy` on PATH, else `trivyImage`). */
+  trivy: z.string().min(1).optional(),
   /**
    * Judge a pre-made Trivy JSON report instead of running Trivy (machines where Trivy cannot run).
    * Not in prod, which scans the exact image it pushes.
@@ -339,17 +347,6 @@ export const registrySchema = z.strictObject({
   subscriptionTier: z.enum(["starter", "basic", "professional"]).default("basic"),
   /** Registry host for the local target, e.g. `127.0.0.1:5000` (a loopback host: see rules.ts). */
   server: registryHost.optional(),
-  /**
-   * Repository (in this registry) for candidates and the build cache. Default: the app's own
-   * repository, as tags (`candidate-<version>-<target>`, `buildcache-<target>`): DOCR's starter tier
-   * allows one repository, and basic five.
-   */
-  candidateRepository: z
-    .string()
-    .regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/, {
-      message: "expected a repository name like odoo-candidates",
-    })
-    .optional(),
   /** Registry layer cache for builds (`cacheFrom`/`cacheTo`). */
   cache: z.boolean().default(true),
 });

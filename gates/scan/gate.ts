@@ -226,7 +226,11 @@ const gate: Gate = {
           ];
     const sbomLines =
       sbom === undefined
-        ? []
+        ? sbomFile === undefined
+          ? []
+          : [
+              `SBOM: not written (${sbomFile}): it is converted by a Trivy binary on this machine (--trivy, SLIPWAY_TRIVY or PATH), and Trivy ran as an image`,
+            ]
         : [
             `SBOM: ${sbomFile} (CycloneDX ${sbom.specVersion}, valid): ${sbom.components} components` +
               (sbom.os === undefined ? "" : `, ${sbom.os.name} ${sbom.os.version}`),

@@ -1,7 +1,7 @@
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
-import { parseImageRef } from "../imageRef";
+import { isLoopbackHost, parseImageRef } from "../imageRef";
 import { AUTH_ENV, credentialsFor } from "../registry/credentials";
 import { GateError, UsageError } from "../result";
 import { parseReportBytes, readReportBytes, type ScanReport } from "./report";
@@ -259,10 +259,13 @@ export function dockerArgs(
   const passEnv = ["TRIVY_USERNAME", "TRIVY_PASSWORD"].flatMap((name) =>
     creds[name] !== undefined ? ["-e", name] : [],
   );
+  // A registry on this machine's loopback is not the container's: it shares the host's network then.
+  const loopback = isLoopbackHost(parseImageRef(ref).registry);
   return [
     "run",
     "--rm",
     ...passEnv,
+    ...(loopback ? ["--network", "host"] : []),
     "-v",
     `${dockerSocket(env)}:/var/run/docker.sock`,
     "-v",
@@ -357,11 +360,9 @@ function noDbError(ref: string, cacheDir: string, offline: boolean): GateError {
 /** Runs Trivy on an image and reads its report; with `sbom`, converts that report to CycloneDX. */
 export async function scanImage(ref: string, options: ScanImageOptions): Promise<ScanOutcome> {
   const scanner = chooseScanner(options.env, options.trivyImage, options.trivyPath);
-  if (options.sbom && scanner.kind === "docker") {
-    throw new UsageError(
-      "--sbom needs a Trivy binary (--trivy, SLIPWAY_TRIVY or PATH): the SBOM is converted from the report on this machine",
-    );
-  }
+  // The SBOM is converted from the report by a Trivy binary on this machine: with the Trivy image
+  // there is none, and the scan goes on without it (the gate says so).
+  if (options.sbom && scanner.kind === "docker") options = { ...options, sbom: false };
   const source = `the Trivy report for ${ref}`;
   const cacheDir = trivyCacheDir(options.env);
   const scan: TrivyScanOptions = {

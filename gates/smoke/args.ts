@@ -2,8 +2,8 @@
  * Every docker argv the smoke gate runs, built from plain data (unit-tested, and listed in
  * docs/gates/runtime.md for the e2e suite).
  *
- * Check runs (`version`, `paths`, `imports`) share {@link checkRunPrefix}: `--rm`, `--pull never` (smoke
- * checks the exact image built on this engine, it never fetches one), a name and label (so a run that
+ * Check runs (`version`, `paths`, `imports`) share {@link checkRunPrefix}: `--rm`, `--pull never` (the
+ * gate has already made sure the exact image is here: `ensureImage` pulls a digest-pinned one), a name and label (so a run that
  * times out can be removed: killing the CLI does not stop its container), `--network none` (a check
  * needs no network, and must not reach out), and `--entrypoint sh` so the check runs under the image's USER,
  * WORKDIR and ENV but not through its ENTRYPOINT script (which may start the server). The image therefore

@@ -74,7 +74,7 @@ export function pytestAddopts(coverage: boolean, userAddopts?: string): string {
 
 /**
  * `docker run` arguments:
- * - `--rm --pull never`: test the image that was built here, never a pulled one (and never hang on an
+ * - `--rm --pull never`: run exactly the image the gate made sure is here (`ensureImage`; never hang on an
  *   unreachable registry); a missing image is exit 125 "No such image".
  * - `--name`, `--label slipway.gate=test`: the gate can remove it after a timeout; leftovers are findable.
  * - `--tmpfs /tmp`: a writable temp dir whatever the image's filesystem (measured: without a usable /tmp,

@@ -200,7 +200,7 @@ export function mapTestOutcome(run: TestRun): GateResult {
     return blocked("CONTAINER_START_FAILURE", `${what} (exit ${exit})`, [
       ...(why === undefined ? [] : [why]),
       exit === 125
-        ? "the gate never pulls: build (and load) the builder image on this engine first."
+        ? "check that the image exists and the engine can start it."
         : "check that the command's program is installed in the builder image and on its PATH.",
       ...tail(run.output),
     ]);

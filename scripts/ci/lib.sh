@@ -107,11 +107,12 @@ results_dir() { # VERSION [PIN]
 }
 
 # Writes release.json when the pipeline has not: what this run knows of the release (the report
-# prints the image, its digest, the base and the rollback target from it).
+# prints the image, its digest, the base and the rollback target from it). MODE (release, promotion or
+# rollback) decides the gates the report needs; a promotion also names the stack it promoted from.
 # The digest is taken from the stack outputs only after a successful `pulumi up` (UPDATED=1): after a
 # failed one they still describe the previous release.
-write_release_json() { # DIR STACK VERSION MODE PREVIOUS UPDATED
-  local dir=$1 stack=$2 version=$3 mode=$4 previous=$5 updated=$6
+write_release_json() { # DIR STACK VERSION MODE PREVIOUS UPDATED [PROMOTED_FROM]
+  local dir=$1 stack=$2 version=$3 mode=$4 previous=$5 updated=$6 from=${7:-}
   [[ -f $dir/release.json ]] && return 0
   mkdir -p "$dir"
   local repository digest="" base
@@ -120,7 +121,7 @@ write_release_json() { # DIR STACK VERSION MODE PREVIOUS UPDATED
   base=$(config_get "$stack" baseImage)
   # shellcheck disable=SC2016 # JavaScript template literals, not shell expansions
   RELEASE_VERSION=$version RELEASE_MODE=$mode RELEASE_STACK=$stack RELEASE_PREVIOUS=$previous \
-    RELEASE_REPOSITORY=$repository RELEASE_DIGEST=$digest RELEASE_BASE=$base RELEASE_COMMIT=${GITHUB_SHA:-} \
+    RELEASE_FROM=$from RELEASE_REPOSITORY=$repository RELEASE_DIGEST=$digest RELEASE_BASE=$base RELEASE_COMMIT=${GITHUB_SHA:-} \
     node -e '
       const { serializeReleaseInfo } = require(process.argv[1]);
       const e = process.env;
@@ -133,6 +134,7 @@ write_release_json() { # DIR STACK VERSION MODE PREVIOUS UPDATED
       if (e.RELEASE_BASE) info.baseImage = e.RELEASE_BASE;
       if (e.RELEASE_PREVIOUS) info.previous = e.RELEASE_PREVIOUS;
       if (e.RELEASE_COMMIT) info.commit = e.RELEASE_COMMIT;
+      if (e.RELEASE_FROM) info.promotedFrom = e.RELEASE_FROM;
       process.stdout.write(serializeReleaseInfo(info));
     ' "$ROOT/dist/gates/report/release.js" >"$dir/release.json"
 }
@@ -219,9 +221,17 @@ mark_promoted() { # DIR FROM GATE...
 # Runs `pulumi up` on a stack and assembles the release report, whatever the outcome.
 # Sets: UP_STATUS (pulumi's exit code), REPORT_STATUS (the report gate's), CI_DIR, RESULTS_DIR.
 # The report goes to $CI_DIR/report.md (+ report.json) and the job summary.
+# The report's mode is the pipeline's: rollback with a pin, promotion with PROMOTE_FROM (it needs
+# scan, promote, health), else release (preflight, lint, base, test, smoke, scan, promote, health).
 release_and_report() { # STACK VERSION PIN PREVIOUS [PROMOTE_FROM]
   local stack=$1 version=$2 pin=$3 previous=$4 from=${5:-} mode=release
-  if [[ -n $pin ]]; then mode=rollback; else ensure_scanner "$stack"; fi
+  if [[ -n $pin ]]; then
+    mode=rollback
+    from=""
+  else
+    ensure_scanner "$stack"
+    if [[ -n $from ]]; then mode=promotion; fi
+  fi
   CI_DIR="$CI_DIR_BASE/$stack"
   RESULTS_DIR="$OUT_ROOT/$(results_dir "$version" "$pin")"
   rm -rf "$CI_DIR" "$RESULTS_DIR"
@@ -234,16 +244,16 @@ release_and_report() { # STACK VERSION PIN PREVIOUS [PROMOTE_FROM]
   set -e
 
   write_release_json "$RESULTS_DIR" "$stack" "${pin:-$version}" "$mode" "$previous" \
-    "$((UP_STATUS == 0 ? 1 : 0))"
+    "$((UP_STATUS == 0 ? 1 : 0))" "$from"
   if ((UP_STATUS == 0)); then
-    if [[ $mode == rollback ]]; then
-      mark_unchanged "$RESULTS_DIR" resolve health
-    elif [[ -n $from ]]; then
-      mark_promoted "$RESULTS_DIR" "$from" preflight lint base test smoke
-      mark_unchanged "$RESULTS_DIR" scan tag-guard health
-    else
-      mark_unchanged "$RESULTS_DIR" preflight lint base test smoke scan tag-guard health
-    fi
+    case $mode in
+      rollback) mark_unchanged "$RESULTS_DIR" resolve health ;;
+      promotion)
+        mark_promoted "$RESULTS_DIR" "$from" preflight lint base test smoke
+        mark_unchanged "$RESULTS_DIR" scan promote health
+        ;;
+      *) mark_unchanged "$RESULTS_DIR" preflight lint base test smoke scan promote health ;;
+    esac
   fi
 
   set +e

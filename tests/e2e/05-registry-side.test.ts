@@ -6,6 +6,7 @@ import { createServer, request, Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { join } from "node:path";
 import "./harness/hooks";
+import { parseVerdictLine } from "../../gates/result";
 import {
   evidenceAttachCommand,
   GATE_BIN,
@@ -200,13 +201,14 @@ describe("registry-side release on the real registry (Debian docker-registry)", 
     });
     const first = await sh(command);
     assert.equal(first.exitCode, 0, first.output);
-    assert.equal(first.stdout.trim(), digests.c1);
+    assert.equal(parseVerdictLine(first.stdout).value, digests.c1);
     assert.equal(await tagDigest(repository, "v1.0.0"), digests.c1);
     assert.equal(await tagDigest(repository, "latest"), digests.c1);
     const firstResult = JSON.parse(readFileSync(reportFile(reportDir, "promote"), "utf8"));
     const second = await sh(command);
     assert.equal(second.exitCode, 0, second.output);
-    assert.equal(second.stdout, first.stdout);
+    // The same decision and value (the wording differs: "already released, identical").
+    assert.deepEqual(parseVerdictLine(second.stdout), parseVerdictLine(first.stdout));
     assert.match(second.stderr, /already released, identical .*latest already there/);
     const secondResult = JSON.parse(readFileSync(reportFile(reportDir, "promote"), "utf8"));
     assert.equal(firstResult.figures.versionChanged, true);

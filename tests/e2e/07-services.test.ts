@@ -4,11 +4,11 @@ import { randomBytes } from "node:crypto";
 import "./harness/hooks";
 import {
   buildSpec,
+  digestRef,
   dockerBuildCommand,
-  dockerPushCommands,
   GateServiceSpec,
-  localImageRef,
-  pushSpec,
+  promoteCommand,
+  pushedDigest,
   smokeGateCommand,
   TestGateSpec,
   testGateCommand,
@@ -35,25 +35,41 @@ describe("procedure checks with real services (PostgreSQL from Debian packages)"
   let postgres = "";
   let redis = "";
 
-  const image = (variant: string, target: "builder" | "runtime") =>
-    localImageRef(app, variant, target);
+  /** The candidates by `<sample>/<variant>/<target>`: `REPO@sha256:...`, as the pipeline names them. */
+  const candidates = new Map<string, string>();
+  const image = (variant: string, target: "builder" | "runtime", sample = ODOO) => {
+    const ref = candidates.get(`${sample.name}/${variant}/${target}`);
+    assert.ok(ref !== undefined, `no candidate ${sample.name}/${variant}/${target}`);
+    return ref;
+  };
 
+  /** Builds a variant's stage and pushes it as a candidate (the good ones into `odoo-good`). */
   const build = async (variant: string, target: "builder" | "runtime", sample = ODOO) => {
+    const into =
+      sample !== ODOO
+        ? `${OPEN_REGISTRY}/${namespace}/${app}-fastapi`
+        : variant === "good"
+          ? `${OPEN_REGISTRY}/${namespace}/odoo-good`
+          : repository;
     const run = await sh(
       dockerBuildCommand(
         buildSpec({
-          app: sample === ODOO ? app : `${app}-fastapi`,
           version: variant,
           context: sample.context,
           dockerfile: sample.dockerfile,
           target,
           baseRef: suite.baseRef,
           ...(variant === "good" ? {} : { buildArgs: { VARIANT: variant } }),
+          candidateRepository: into,
+          cache: false,
         }),
         DOCKER,
       ),
     );
     assert.equal(run.exitCode, 0, run.output);
+    const digest = pushedDigest(run.stdout);
+    assert.ok(digest !== undefined, run.output);
+    candidates.set(`${sample.name}/${variant}/${target}`, digestRef(into, digest));
   };
 
   /** The database of SOP step 7 (`-e POSTGRES_HOST=db`), as a stack's tests.services / smoke.services. */
@@ -83,22 +99,20 @@ describe("procedure checks with real services (PostgreSQL from Debian packages)"
       { encoding: "utf8" },
     ).trim();
 
-  /** The gate, then the push only when it let the release through (as the pipeline chains them). */
-  const gateThenPush = async (
-    gate: string,
-    source: string,
-    version: string,
-    into: string = repository,
-  ) => {
+  /** The gate, then the promotion only when it let the release through (as the pipeline chains them). */
+  const gateThenPush = async (gate: string, candidate: string, version: string) => {
     const result = await sh(gate);
     if (result.exitCode === 0) {
-      for (const push of dockerPushCommands(
-        pushSpec({ localImage: source, repository: into, version, tagLatest: false }),
-        DOCKER,
-      )) {
-        const pushed = await sh(push);
-        assert.equal(pushed.exitCode, 0, pushed.output);
-      }
+      const at = candidate.lastIndexOf("@");
+      const promoted = await sh(
+        promoteCommand({
+          reportDir: suite.workDir,
+          repository: candidate.slice(0, at),
+          digest: candidate.slice(at + 1),
+          version,
+        }),
+      );
+      assert.equal(promoted.exitCode, 0, promoted.output);
     }
     assert.equal(leftovers(), "", "services left behind");
     return result;
@@ -109,7 +123,7 @@ describe("procedure checks with real services (PostgreSQL from Debian packages)"
     const response = await fetch(`http://${OPEN_REGISTRY}/v2/${namespace}/${repo}/tags/list`);
     if (response.status === 404) return [];
     const body = (await response.json()) as { tags: string[] | null };
-    return [...(body.tags ?? [])].sort();
+    return [...(body.tags ?? [])].filter((tag) => !tag.startsWith("candidate-")).sort();
   };
 
   const assertBlocked = async (result: ShellResult, code: string) => {
@@ -159,14 +173,7 @@ describe("procedure checks with real services (PostgreSQL from Debian packages)"
   });
 
   after(async function () {
-    const images = [
-      ...["good", "bandit-finding", "broken-addon"].flatMap((v) => [
-        image(v, "builder"),
-        image(v, "runtime"),
-      ]),
-      localImageRef(`${app}-fastapi`, "good", "builder"),
-      localImageRef(`${app}-fastapi`, "good", "runtime"),
-    ];
+    const images = [...candidates.values()];
     await sh(`${DOCKER} rmi -f ${images.join(" ")} >/dev/null 2>&1 || true`);
   });
 
@@ -175,7 +182,6 @@ describe("procedure checks with real services (PostgreSQL from Debian packages)"
       testGate({ image: image("good", "builder"), coverageMin: 75, services: [database()] }),
       image("good", "builder"),
       "tested",
-      `${OPEN_REGISTRY}/${namespace}/odoo-good`,
     );
     assert.equal(tested.exitCode, 0, tested.output);
     assert.match(tested.output, /service "db" ready in \d+ ms/);
@@ -189,7 +195,6 @@ describe("procedure checks with real services (PostgreSQL from Debian packages)"
       }),
       image("good", "runtime"),
       "1.0.0",
-      `${OPEN_REGISTRY}/${namespace}/odoo-good`,
     );
     assert.equal(smoked.exitCode, 0, smoked.output);
     assert.match(smoked.output, /booted and answered 200/);
@@ -211,7 +216,7 @@ describe("procedure checks with real services (PostgreSQL from Debian packages)"
     const tested = await sh(
       testGateCommand({
         reportDir: suite.workDir,
-        image: localImageRef(`${app}-fastapi`, "good", "builder"),
+        image: image("good", "builder", FASTAPI),
         command: FASTAPI.testCommand,
         coverageMin: FASTAPI.coverageMin,
         services,
@@ -222,7 +227,7 @@ describe("procedure checks with real services (PostgreSQL from Debian packages)"
     assert.match(tested.firstLine, /^PASS test: \d+ passed, coverage/, tested.output);
     const smoked = await sh(
       smokeGate({
-        image: localImageRef(`${app}-fastapi`, "good", "runtime"),
+        image: image("good", "runtime", FASTAPI),
         boot: { port: FASTAPI.port, healthPath: FASTAPI.healthPath, timeout: 30, services },
       }),
     );

@@ -289,7 +289,7 @@ describe("gate command builders", () => {
       }),
       `${GATE_BIN} scan --image ${candidate} --trivy /opt/trivy/bin/trivy ` +
         `--scanners secret,misconfig --insecure --offline --sbom ${REPORT}/sbom.cdx.json ` +
-        `--keep-report ${REPORT}/trivy.json --json ${REPORT}/scan.json`,
+        `--keep-report ${REPORT}/trivy.json --print-verdict --json ${REPORT}/scan.json`,
     );
     // @ts-expect-error an SBOM is made from an image scan only
     scanGateCommand({ reportDir: REPORT, report: "r.json", sbom: "s.json" });

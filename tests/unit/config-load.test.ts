@@ -13,6 +13,14 @@ import { engineConfig } from "./config-fixtures";
 const SECRETS = "slipway:secrets";
 const PASSWORD = "correct-horse-battery-staple";
 const WEBHOOK = "https://hooks.slack.com/services/T000/B000/XXXXSECRETXXXX";
+/** App Platform stacks need the DigitalOcean token: the registry credential (stacks/load.ts). */
+const TOKEN_KEY = "digitalocean:token";
+const TOKEN = "dop_v1_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+/** The committed prod stack as the engine hands it over, with the token set as `--secret`. */
+function prodConfig(extra: Record<string, string> = {}): Record<string, string> {
+  return { ...engineConfig("prod"), [TOKEN_KEY]: TOKEN, ...extra };
+}
 
 async function useStack(
   stack: string,
@@ -55,7 +63,7 @@ describe("config loader (pulumi mocks)", () => {
   after(() => pulumi.runtime.setAllConfig({}, []));
 
   it("loads the prod stack with its secrets as secret Outputs", async () => {
-    await useStack("prod", { ...engineConfig("prod"), [SECRETS]: prodSecrets }, [SECRETS]);
+    await useStack("prod", prodConfig({ [SECRETS]: prodSecrets }), [SECRETS, TOKEN_KEY]);
     const settings = loadReleaseSettings();
     assert.equal(settings.stack, "prod");
     assert.equal(settings.config.environment, "prod");
@@ -75,7 +83,7 @@ describe("config loader (pulumi mocks)", () => {
       ODOO_ADMIN_PASSWD: 123456,
       slack: { "odoo-releases": WEBHOOK },
     });
-    await useStack("prod", { ...engineConfig("prod"), [SECRETS]: secrets }, [SECRETS]);
+    await useStack("prod", prodConfig({ [SECRETS]: secrets }), [SECRETS, TOKEN_KEY]);
     assert.equal(await valueOf(loadReleaseSettings().secretEnv.ODOO_ADMIN_PASSWD), "123456");
   });
 
@@ -97,7 +105,7 @@ describe("config loader (pulumi mocks)", () => {
   });
 
   it("rejects a secret env name or Slack channel that has no secret value", async () => {
-    await useStack("prod", engineConfig("prod"));
+    await useStack("prod", prodConfig(), [TOKEN_KEY]);
     const error = loadError();
     assert.ok(error.message.startsWith("CONFIG_INVALID: 2 problems"), error.message);
     assert.deepEqual(
@@ -110,13 +118,13 @@ describe("config loader (pulumi mocks)", () => {
   it("throws ONE ConfigError listing plain, rule and secret problems together", async () => {
     const app = JSON.parse(engineConfig("prod")["slipway:app"]) as Record<string, unknown>;
     const config = {
-      ...engineConfig("prod"),
+      ...prodConfig(),
       "slipway:app": JSON.stringify({ ...app, port: "80x" }),
       "slipway:scan": JSON.stringify({ enabled: false }),
       "slipway:scna": JSON.stringify({}),
       [SECRETS]: JSON.stringify({ slack: { "odoo-releases": WEBHOOK } }),
     };
-    await useStack("prod", config, [SECRETS]);
+    await useStack("prod", config, [SECRETS, TOKEN_KEY]);
     const error = loadError();
     assert.ok(
       error.message.startsWith(
@@ -136,8 +144,8 @@ describe("config loader (pulumi mocks)", () => {
   });
 
   it("checks the secret names even when the rest of the config is invalid", async () => {
-    const config = { ...engineConfig("prod"), "slipway:tests": JSON.stringify({}) };
-    await useStack("prod", config);
+    const config = { ...prodConfig(), "slipway:tests": JSON.stringify({}) };
+    await useStack("prod", config, [TOKEN_KEY]);
     const paths = loadError().problems.map((l) => l.slice(0, l.indexOf(": ")));
     assert.ok(paths.includes("slipway:tests.command"));
     assert.ok(paths.includes("slipway:secrets.ODOO_ADMIN_PASSWD"));
@@ -146,11 +154,11 @@ describe("config loader (pulumi mocks)", () => {
   it("does not call secrets unused when the list naming them is itself malformed", async () => {
     const deploy = JSON.parse(engineConfig("prod")["slipway:deploy"]) as Record<string, unknown>;
     const config = {
-      ...engineConfig("prod"),
+      ...prodConfig(),
       "slipway:deploy": JSON.stringify({ ...deploy, secretEnv: "ODOO_ADMIN_PASSWD" }),
       [SECRETS]: prodSecrets,
     };
-    await useStack("prod", config, [SECRETS]);
+    await useStack("prod", config, [SECRETS, TOKEN_KEY]);
     assert.deepEqual(loadError().problems, [
       'slipway:deploy.secretEnv: expected a list, got "ODOO_ADMIN_PASSWD"',
     ]);
@@ -162,7 +170,7 @@ describe("config loader (pulumi mocks)", () => {
       UNUSED_TOKEN: "leak-me-if-you-can",
       slack: { "odoo-releases": "http://leak-me.example/hook", other: WEBHOOK },
     });
-    await useStack("prod", { ...engineConfig("prod"), [SECRETS]: secrets }, [SECRETS]);
+    await useStack("prod", prodConfig({ [SECRETS]: secrets }), [SECRETS, TOKEN_KEY]);
     const error = loadError();
     assert.deepEqual(
       error.problems.map((l) => l.slice(0, l.indexOf(": "))),
@@ -173,19 +181,41 @@ describe("config loader (pulumi mocks)", () => {
         "slipway:secrets.slack.other",
       ],
     );
-    for (const value of [PASSWORD, "leak-me", WEBHOOK, "XXXXSECRETXXXX"]) {
+    for (const value of [PASSWORD, "leak-me", WEBHOOK, "XXXXSECRETXXXX", TOKEN]) {
       assert.ok(!error.message.includes(value), `the message shows ${value}`);
+    }
+  });
+
+  it("asks an App Platform stack for the DigitalOcean token, from config or DIGITALOCEAN_TOKEN", async () => {
+    const saved = process.env.DIGITALOCEAN_TOKEN;
+    delete process.env.DIGITALOCEAN_TOKEN;
+    try {
+      await useStack("prod", { ...engineConfig("prod"), [SECRETS]: prodSecrets }, [SECRETS]);
+      assert.deepEqual(loadError().problems, [
+        `slipway:registry: needs the DigitalOcean API token to push candidates and promote releases: pulumi config set --secret ${TOKEN_KEY} <token> (or export DIGITALOCEAN_TOKEN)`,
+      ]);
+      await useStack("prod", prodConfig({ [SECRETS]: prodSecrets, [TOKEN_KEY]: " " }), [
+        SECRETS,
+        TOKEN_KEY,
+      ]);
+      assert.match(loadError().problems.join("\n"), /^slipway:registry: needs the DigitalOcean/);
+      process.env.DIGITALOCEAN_TOKEN = TOKEN;
+      await useStack("prod", { ...engineConfig("prod"), [SECRETS]: prodSecrets }, [SECRETS]);
+      assert.equal(loadReleaseSettings().stack, "prod");
+    } finally {
+      if (saved === undefined) delete process.env.DIGITALOCEAN_TOKEN;
+      else process.env.DIGITALOCEAN_TOKEN = saved;
     }
   });
 
   it("rejects an empty secret value", async () => {
     const secrets = JSON.stringify({ ODOO_ADMIN_PASSWD: "", slack: { "odoo-releases": WEBHOOK } });
-    await useStack("prod", { ...engineConfig("prod"), [SECRETS]: secrets }, [SECRETS]);
+    await useStack("prod", prodConfig({ [SECRETS]: secrets }), [SECRETS, TOKEN_KEY]);
     assert.deepEqual(loadError().problems, ["slipway:secrets.ODOO_ADMIN_PASSWD: is empty"]);
   });
 
   it("rejects secrets stored in plain text (set without --secret)", async () => {
-    await useStack("prod", { ...engineConfig("prod"), [SECRETS]: prodSecrets }, []);
+    await useStack("prod", prodConfig({ [SECRETS]: prodSecrets }), [TOKEN_KEY]);
     const error = loadError();
     assert.equal(error.problems.length, 1);
     assert.match(error.problems[0], /^slipway:secrets: is stored in plain text/);
@@ -193,8 +223,9 @@ describe("config loader (pulumi mocks)", () => {
   });
 
   it("rejects a plain key that holds a secret (it would reach resource inputs in clear)", async () => {
-    await useStack("prod", { ...engineConfig("prod"), [SECRETS]: prodSecrets }, [
+    await useStack("prod", prodConfig({ [SECRETS]: prodSecrets }), [
       SECRETS,
+      TOKEN_KEY,
       "slipway:deploy",
     ]);
     const error = loadError();
@@ -219,7 +250,7 @@ describe("config loader (pulumi mocks)", () => {
   });
 
   it("is a RunError, so the Pulumi CLI prints the message without a stack trace", async () => {
-    await useStack("prod", engineConfig("prod"));
+    await useStack("prod", prodConfig(), [TOKEN_KEY]);
     assert.ok(pulumi.RunError.isInstance(loadError()));
   });
 });
@@ -232,8 +263,10 @@ describe("config loader: offline plan secrets", () => {
     assert.deepEqual(offline.placeholders, [
       "secrets.ODOO_ADMIN_PASSWD",
       "secrets.slack.odoo-releases",
+      TOKEN_KEY,
     ]);
-    assert.deepEqual(offline.secretKeys, [SECRETS]);
+    assert.deepEqual(offline.secretKeys, [SECRETS, TOKEN_KEY]);
+    assert.equal(offline.config[TOKEN_KEY], OFFLINE_SECRET_PLACEHOLDER);
     await useStack("prod", offline.config, offline.secretKeys);
     const settings = loadReleaseSettings();
     assert.equal(await valueOf(settings.secretEnv.ODOO_ADMIN_PASSWD), OFFLINE_SECRET_PLACEHOLDER);
@@ -249,11 +282,19 @@ describe("config loader: offline plan secrets", () => {
       }),
     };
     const offline = withOfflineSecrets(config);
-    assert.deepEqual(offline.placeholders, ["secrets.ODOO_ADMIN_PASSWD"]);
+    assert.deepEqual(offline.placeholders, ["secrets.ODOO_ADMIN_PASSWD", TOKEN_KEY]);
     assert.deepEqual(JSON.parse(offline.config[SECRETS]), {
       ODOO_ADMIN_PASSWD: OFFLINE_SECRET_PLACEHOLDER,
       slack: { "odoo-releases": WEBHOOK },
     });
+    const clearToken = withOfflineSecrets({ ...config, [TOKEN_KEY]: TOKEN });
+    assert.deepEqual(clearToken.placeholders, ["secrets.ODOO_ADMIN_PASSWD"]);
+    assert.equal(clearToken.config[TOKEN_KEY], TOKEN);
+    assert.deepEqual(clearToken.secretKeys, [SECRETS, TOKEN_KEY]);
+    const encrypted = JSON.stringify({ secure: "AAABAHx..." });
+    const sealedToken = withOfflineSecrets({ ...config, [TOKEN_KEY]: encrypted });
+    assert.deepEqual(sealedToken.placeholders, ["secrets.ODOO_ADMIN_PASSWD", TOKEN_KEY]);
+    assert.equal(sealedToken.config[TOKEN_KEY], OFFLINE_SECRET_PLACEHOLDER);
   });
 
   it("leaves a stack that asks for no secrets as it is", () => {

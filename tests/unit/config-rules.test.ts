@@ -265,7 +265,6 @@ describe("config: prod rules", () => {
     { "release.version": "v 1" },
     { "tests.command": undefined },
     { "scan.severity": ["SEVERE"] },
-    { "registry.candidateRepository": "Odoo Candidates" },
     { "release.promoteFrom": "acme/dev" },
     { "deploy.healthCheck.periodSeconds": 1.5 },
     { "deploy.database": { engine: "PG" } },

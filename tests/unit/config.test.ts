@@ -127,12 +127,20 @@ describe("config: defaults", () => {
       ignoreUnfixed: false,
       requireStatement: false,
       allowBaselineInProd: false,
+      scanners: ["vuln", "secret"],
+      offline: false,
+      sbom: true,
     });
+    assert.equal(config.scan.trivy, undefined);
     assert.equal(config.registry.create, false);
     assert.equal(config.registry.subscriptionTier, "basic");
-    assert.equal(config.registry.candidateRepository, undefined);
     assert.equal(config.registry.cache, true);
     assert.equal("credentialHours" in config.registry, false, "no credential is minted any more");
+    assert.equal(
+      "candidateRepository" in config.registry,
+      false,
+      "candidates live in the app's own repository",
+    );
     assert.equal(config.release.promoteFrom, undefined);
     assert.equal(config.release.buildFromSource, false);
     assert.equal(config.release.commit, undefined);

@@ -223,7 +223,9 @@ interface ProviderContext {
  */
 function dockerBuildImage(inputs: Record<string, unknown>, ctx: ProviderContext) {
   const plain = unwrap(inputs, "", []) as Record<string, unknown>;
-  const { registries: _credentials, ...rest } = plain;
+  // Credentials are no part of what is built.
+  const rest: Record<string, unknown> = { ...plain };
+  delete rest.registries;
   const seed = JSON.stringify({ ...rest, context: ctx.contextVersion });
   const tags = (plain.tags as string[] | undefined) ?? [];
   const cacheTo = ((plain.cacheTo as { registry?: { ref?: string } }[] | undefined) ?? []).map(
@@ -635,7 +637,8 @@ export async function runUnderMocks<T>(
     });
   }
   if (error !== undefined) return { run, error };
-  const outputs = failing ? undefined : await resolveAll(result);
+  // In preview, outputs that depend on what providers return stay unknown: they never resolve.
+  const outputs = failing || ctx.preview ? undefined : await resolveAll(result);
   return { run, result, ...(outputs === undefined ? {} : { outputs }) };
 }
 
@@ -784,7 +787,11 @@ export const DEV_RELEASE = {
   imageDigest: fakeDigest("dev-released"),
   candidateDigest: fakeDigest("dev-released"),
   sourceCommit: "0123456789abcdef0123456789abcdef01234567",
-  releaseReport: { verdict: "READY", blockers: [], report: ".slipway/releases/v1.4.2-dev.3/report.md" },
+  releaseReport: {
+    verdict: "READY",
+    blockers: [],
+    report: ".slipway/releases/v1.4.2-dev.3/report.md",
+  },
 };
 
 /** The mocked backend's stacks: dev has released {@link DEV_RELEASE}. */
@@ -898,7 +905,9 @@ function withIgnored(
     }
     const last = segments[segments.length - 1];
     if (into !== undefined && into !== null && typeof into === "object") {
-      (into as Record<string, unknown>)[last] = (from as Record<string, unknown> | undefined)?.[last];
+      (into as Record<string, unknown>)[last] = (from as Record<string, unknown> | undefined)?.[
+        last
+      ];
     }
   }
   return out;

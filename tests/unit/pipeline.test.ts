@@ -9,6 +9,7 @@ import {
   promoteCommand,
   releaseReportDir,
   reportCommand,
+  sbomFile,
   scanGateCommand,
   smokeGateCommand,
   testGateCommand,
@@ -247,7 +248,13 @@ for (const env of ["dev", "prod", "local"] as const) {
         "slipway-scan-run": scanGateCommand({
           reportDir,
           ...(scan.report === undefined
-            ? { image: runtimeRef, keepReport: trivyReportFile(reportDir) }
+            ? {
+                image: runtimeRef,
+                keepReport: trivyReportFile(reportDir),
+                // The schema's defaults: Trivy's own scanners, and the SBOM from the same pass.
+                scanners: ["vuln", "secret"],
+                sbom: sbomFile(reportDir),
+              }
             : { report: scan.report }),
           severity: scan.severity,
           ignoreUnfixed: false,
@@ -473,6 +480,41 @@ for (const env of ["dev", "prod", "local"] as const) {
         }
       });
     } else {
+      it("gives the token's registry credential to every gate that reads the registry, and no other command", () => {
+        // A fresh runner has none of the candidates: the test, smoke and scan gates pull them by
+        // digest; promote and the evidence write to the registry. Nothing else talks to it.
+        const auth = dockerConfigJsonFor(
+          "registry.digitalocean.com",
+          MOCK_REGISTRY_TOKEN,
+          MOCK_REGISTRY_TOKEN,
+        );
+        const readers = [
+          "slipway-test-run",
+          "slipway-smoke-run",
+          "slipway-scan-run",
+          "slipway-promote-promote",
+          "slipway-evidence-attach",
+        ];
+        for (const command of run.all(T.command)) {
+          if (readers.includes(command.name)) {
+            assert.deepEqual(
+              command.inputs.environment,
+              { SLIPWAY_REGISTRY_AUTH: auth },
+              command.name,
+            );
+            assert.deepEqual(command.secretPaths, ["environment"], command.name);
+            assert.deepEqual(
+              command.printable.environment,
+              { SLIPWAY_REGISTRY_AUTH: "[secret]" },
+              command.name,
+            );
+            assert.ok(!String(command.inputs.create).includes(MOCK_REGISTRY_TOKEN), command.name);
+          } else {
+            assert.equal(command.inputs.environment, undefined, command.name);
+          }
+        }
+      });
+
       it("configures the App: health check, size, envs (secrets as SECRET), alerts", () => {
         const spec = run.find(T.app, "slipway-deploy-app").inputs.spec as AppSpecShape;
         assert.equal(spec.name, env === "prod" ? "odoo" : "odoo-dev");
@@ -708,6 +750,8 @@ describe("stack options", () => {
         reportDir,
         image: `registry.digitalocean.com/acme/odoo@${digestOf(run, "slipway-runtime-image")}`,
         keepReport: trivyReportFile(reportDir),
+        scanners: ["vuln", "secret"],
+        sbom: sbomFile(reportDir),
         severity: ["HIGH", "CRITICAL"],
         ignoreUnfixed: false,
         requireStatement: false,
@@ -738,7 +782,33 @@ describe("stack options", () => {
     const scan = String(run.find(T.command, "slipway-scan-run").inputs.create);
     assert.match(scan, / --report tests\/fixtures\/trivy\/clean\.json /);
     assert.doesNotMatch(scan, /--keep-report/);
+    // Nor an SBOM, scanners or a Trivy binary: those ask Trivy to run.
+    assert.doesNotMatch(scan, /--sbom|--scanners|--trivy|--offline/);
     assert.match(scan, / --base-image 127\.0\.0\.1:5000\/python:3\.11-slim-bullseye@sha256:/);
+  });
+
+  it("asks Trivy for the configured scanners, offline, with its binary, and no SBOM when scan.sbom is false", async () => {
+    const config = merge(stackConfig("dev"), {
+      scan: {
+        scanners: ["vuln", "secret", "misconfig"],
+        offline: true,
+        sbom: false,
+        trivy: "/opt/trivy/bin/trivy",
+      },
+    });
+    const { run, error } = await runStack("dev", config);
+    assert.equal(error, undefined, String(error));
+    const scan = String(run.find(T.command, "slipway-scan-run").inputs.create);
+    assert.match(
+      scan,
+      /^bin\/slipway-gate scan --image registry\.digitalocean\.com\/acme\/odoo@sha256:[a-f0-9]{64} --trivy \/opt\/trivy\/bin\/trivy --scanners vuln,secret,misconfig --offline --severity /,
+    );
+    assert.doesNotMatch(scan, /--sbom/);
+    // The evidence attaches an SBOM only if one was written (file-if-exists).
+    assert.match(
+      String(run.find(T.command, "slipway-evidence-attach").inputs.create),
+      / --file-if-exists sbom=\.slipway\/releases\/v1\.4\.2-dev\.3\/sbom\.cdx\.json /,
+    );
   });
 
   it("leaves :latest alone when release.tagLatest is false", async () => {
@@ -757,22 +827,19 @@ describe("stack options", () => {
     assert.doesNotMatch(String(run.find(T.command, "slipway-smoke-run").inputs.create), /--boot/);
   });
 
-  it("pushes candidates to registry.candidateRepository when set, and gates them there", async () => {
-    const config = merge(stackConfig("dev"), {
-      registry: { candidateRepository: "odoo-candidates" },
-    });
-    const { run, outputs, error } = await runStack("dev", config);
+  it("pushes candidates into the app's own repository, where the promotion tags them", async () => {
+    const { run, outputs, error } = await runStack("dev", stackConfig("dev"));
     assert.equal(error, undefined, String(error));
-    const candidates = "registry.digitalocean.com/acme/odoo-candidates";
+    const repository = "registry.digitalocean.com/acme/odoo";
     assert.deepEqual(run.find(T.build, "slipway-runtime-image").inputs.tags, [
-      `${candidates}:candidate-v1.4.2-dev.3-runtime`,
+      `${repository}:candidate-v1.4.2-dev.3-runtime`,
     ]);
     const runtime = digestOf(run, "slipway-runtime-image");
     assert.match(
       String(run.find(T.command, "slipway-smoke-run").inputs.create),
-      new RegExp(` --image ${candidates}@${runtime} `),
+      new RegExp(` --image ${repository}@${runtime} `),
     );
-    assert.equal(outputs?.repository, "registry.digitalocean.com/acme/odoo");
+    assert.equal(outputs?.repository, repository);
   });
 
   it("names the configured buildx builder in both builds (app.builder)", async () => {

@@ -84,7 +84,7 @@ describe("npm run plan", () => {
     assert.match(stdout, /, mode promotion of v\S+\n/);
     assert.match(stdout, /Promotes from stack acme-org\/slipway\/dev: /);
     const digest =
-      /run: +bin\/slipway-gate scan --image registry\.digitalocean\.com\/acme\/odoo@(sha256:[a-f0-9]{64}) --severity HIGH,CRITICAL /.exec(
+      /run: +bin\/slipway-gate scan --image registry\.digitalocean\.com\/acme\/odoo@(sha256:[a-f0-9]{64}) --scanners vuln,secret --sbom \.slipway\/releases\/v\S+\/sbom\.cdx\.json --severity HIGH,CRITICAL /.exec(
         stdout,
       )?.[1];
     assert.ok(digest !== undefined, "the scan judges the promoted digest");
@@ -133,13 +133,15 @@ describe("npm run plan", () => {
     );
     assert.match(smoke, new RegExp(` --image \\S+@${digest} `));
     assert.match(promote, new RegExp(` --digest ${digest} `));
-    // Trivy's own report is kept beside the gate results, and findings are attributed to the base.
+    // Trivy's own report and the SBOM (when a Trivy binary is on the machine: the image cannot
+    // convert one) are kept beside the gate results, and findings are attributed to the base.
     const dir = `.slipway/releases/${local.release.version}`;
     const repository = `${local.registry.server ?? "127.0.0.1:5000"}/odoo`;
     assert.equal(
       scan,
       `bin/slipway-gate scan --image ${repository}@${digest} ` +
-        `--trivy-image ${local.scan.trivyImage} --severity HIGH,CRITICAL ` +
+        `--trivy-image ${local.scan.trivyImage} --scanners vuln,secret --sbom ${dir}/sbom.cdx.json ` +
+        `--severity HIGH,CRITICAL ` +
         `--keep-report ${dir}/trivy.json --base-image ${local.baseImage} ` +
         `--print-verdict --json ${dir}/scan.json`,
     );

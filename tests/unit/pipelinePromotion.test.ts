@@ -6,6 +6,7 @@ import {
   promoteCommand,
   releaseReportDir,
   reportCommand,
+  sbomFile,
   scanGateCommand,
   trivyReportFile,
 } from "../../gates/commands";
@@ -115,12 +116,23 @@ describe("the prod stack's promotion of dev's release (release.promoteFrom dev)"
         reportDir: REPORT_DIR,
         image,
         keepReport: trivyReportFile(REPORT_DIR),
+        scanners: ["vuln", "secret"],
+        sbom: sbomFile(REPORT_DIR),
         severity: ["HIGH", "CRITICAL"],
         ignoreUnfixed: false,
         requireStatement: false,
       }),
     );
     assert.deepEqual(scan.inputs.triggers, [image]);
+    // Trivy reads dev's digest from the registry (nothing is pulled on this machine) with the token.
+    assert.deepEqual(scan.inputs.environment, {
+      SLIPWAY_REGISTRY_AUTH: dockerConfigJsonFor(
+        "registry.digitalocean.com",
+        MOCK_REGISTRY_TOKEN,
+        MOCK_REGISTRY_TOKEN,
+      ),
+    });
+    assert.deepEqual(scan.secretPaths, ["environment"]);
     assert.ok(run.dependsOn(scan, run.find(T.stackReference, "slipway-source-stack")));
   });
 

@@ -38,6 +38,14 @@ import { judgePipCheck, parsePipCheck } from "../../gates/testing/pipCheck";
 import { block, pass } from "../../gates/result";
 import { UsageError } from "../../gates/result";
 
+/** The gate first makes sure the image is on the engine (`ensureImage`): here it is. */
+const IMAGE_PRESENT: DockerRule = {
+  when: ["image", "inspect", "--format"],
+  stdout: `sha256:${"0".repeat(64)}\n`,
+};
+/** The calls after that check. */
+const notInspect = (call: string[]): boolean => !(call[0] === "image" && call[1] === "inspect");
+
 const fixtures = join(__dirname, "..", "fixtures");
 const fixture = (path: string): string => readFileSync(join(fixtures, path), "utf8");
 
@@ -504,6 +512,7 @@ describe("test and smoke gates with the procedure's checks (scripted docker)", (
 
   it("blocks passing tests with SECURITY_VULN from bandit run beside them in the builder image", async () => {
     docker.setRules([
+      IMAGE_PRESENT,
       {
         when: ["slipway-builder-checks"],
         writeOut: { "bandit.json": fixture("bandit/issues.json"), "bandit.exit": "1\n" },
@@ -517,7 +526,10 @@ describe("test and smoke gates with the procedure's checks (scripted docker)", (
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /^SECURITY_VULN: bandit: 3 finding\(s\) at severity >= MEDIUM/);
     assert.match(r.stdout, /B602 custom_addons\/slipway_risky\/models\/export\.py:9 HIGH\/HIGH/);
-    const checks = docker.calls().find((c) => c.includes("slipway-builder-checks"));
+    const checks = docker
+      .calls()
+      .filter(notInspect)
+      .find((c) => c.includes("slipway-builder-checks"));
     assert.deepEqual(checks?.slice(-3), ["slipway-builder-checks", "0", "custom_addons/"]);
   });
 
@@ -532,7 +544,7 @@ describe("test and smoke gates with the procedure's checks (scripted docker)", (
       );
       assert.equal(r.code, 1);
       assert.match(r.stdout, /^ALLOWLIST_INVALID: bandit skip list .*entry 1 has no statement/);
-      assert.deepEqual(docker.calls(), []);
+      assert.deepEqual(docker.calls().filter(notInspect), []);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -618,7 +630,7 @@ describe("test and smoke gates with the procedure's checks (scripted docker)", (
       docker.env,
     );
     assert.equal(noBoot.code, 2);
-    assert.deepEqual(docker.calls(), []);
+    assert.deepEqual(docker.calls().filter(notInspect), []);
   });
 });
 
@@ -665,6 +677,7 @@ describe("smoke boot: a database error stops the wait", () => {
 
   it("blocks DATABASE_CONNECTION_ERROR within seconds of the app logging it, not at the boot budget", async () => {
     docker.setRules([
+      IMAGE_PRESENT,
       { when: ["{{json .State}}"], stdout: STATE_RUNNING },
       { when: ["image", "inspect"], stdout: INSPECT },
       { when: ["run", "-d"], stdout: "4f1c0ffee\n" },

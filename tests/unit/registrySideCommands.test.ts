@@ -15,7 +15,7 @@ describe("registry-side release command builders", () => {
         latest: true,
         timeoutSeconds: 600,
       }),
-      `bin/slipway-gate promote --repository registry.digitalocean.com/acme/odoo --digest ${DIGEST} --version v1.4.3 --latest --timeout 600 --json ${REPORT_DIR}/promote.json`,
+      `bin/slipway-gate promote --repository registry.digitalocean.com/acme/odoo --digest ${DIGEST} --version v1.4.3 --latest --timeout 600 --print-verdict --json ${REPORT_DIR}/promote.json`,
     );
   });
 
@@ -27,7 +27,7 @@ describe("registry-side release command builders", () => {
       version: "v2",
       requireEvidence: true,
     });
-    assert.match(command, / --version v2 --require-evidence --json /);
+    assert.match(command, / --version v2 --require-evidence --print-verdict --json /);
     assert.doesNotMatch(command, /--latest/);
   });
 
@@ -40,7 +40,7 @@ describe("registry-side release command builders", () => {
         protect: [DIGEST, DIGEST.replace("ab", "cd")],
         dryRun: true,
       }),
-      `bin/slipway-gate prune --repository r/app --keep 5 --protect ${DIGEST} --protect ${DIGEST.replace("ab", "cd")} --dry-run --json ${REPORT_DIR}/prune.json`,
+      `bin/slipway-gate prune --repository r/app --keep 5 --protect ${DIGEST} --protect ${DIGEST.replace("ab", "cd")} --dry-run --print-verdict --json ${REPORT_DIR}/prune.json`,
     );
   });
 
@@ -55,7 +55,7 @@ describe("registry-side release command builders", () => {
           sbom: ["out dir/sbom.cdx.json"],
         },
       }),
-      `bin/slipway-gate evidence attach --repository r/app --digest ${DIGEST} --file report=${REPORT_DIR}/report.json --file report=${REPORT_DIR}/report.md --file 'sbom=out dir/sbom.cdx.json' --json ${REPORT_DIR}/evidence.json`,
+      `bin/slipway-gate evidence attach --repository r/app --digest ${DIGEST} --file report=${REPORT_DIR}/report.json --file report=${REPORT_DIR}/report.md --file 'sbom=out dir/sbom.cdx.json' --print-verdict --json ${REPORT_DIR}/evidence.json`,
     );
   });
 });

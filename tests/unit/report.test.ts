@@ -29,7 +29,8 @@ const BLOCKED = join(FIXTURES, "blocked");
  * The good release as the digest-addressed pipeline leaves it: the fixture
  * tests/fixtures/release/good with `promote.json` (the registry-side promotion of the gated digest)
  * where the push era had `tag-guard.json`, and no `push` stage (nothing is pushed after the build).
- * Written once per run; the fixture itself is read-only here.
+ * Written once per run into a temporary copy (removed after the run); the committed fixture itself
+ * is read-only here.
  */
 const GOOD = ((): string => {
   const dir = mkdtempSync(join(tmpdir(), "slipway-report-good-"));

@@ -15,6 +15,15 @@ import { findCollectionErrors, findImportErrors } from "../../gates/testing/pyth
 import { decodeEntities, parseXml } from "../../gates/testing/xml";
 import { UsageError } from "../../gates/result";
 import { runGate, scriptedDocker, ScriptedDocker } from "./helpers/scriptedDocker";
+import type { DockerRule } from "./helpers/scriptedDocker";
+
+/** The gate first makes sure the image is on the engine (`ensureImage`): here it is. */
+const IMAGE_PRESENT: DockerRule = {
+  when: ["image", "inspect", "--format"],
+  stdout: `sha256:${"0".repeat(64)}\n`,
+};
+/** The calls after that check. */
+const notInspect = (call: string[]): boolean => !(call[0] === "image" && call[1] === "inspect");
 
 // Captured from a real run (pytest 7.2.1, pytest-cov 4.0.0, coverage 6.5.0 on Debian bookworm):
 // `pytest fail/ ok/ --cov=calc --cov-branch` with the gate's PYTEST_ADDOPTS.
@@ -348,7 +357,7 @@ describe("test gate: outcome mapping", () => {
     assert.equal(r.code, "CONTAINER_START_FAILURE");
     assert.equal(r.summary, "docker could not start a container from app-builder:1 (exit 125)");
     assert.equal(r.details[0], "docker: Error response from daemon: No such image: app-builder:1.");
-    assert.match(r.details[1] ?? "", /never pulls/);
+    assert.match(r.details[1] ?? "", /check that the image exists/);
   });
 
   it("blocks with CONTAINER_START_FAILURE when the command cannot be invoked (126) or found (127)", () => {
@@ -657,6 +666,7 @@ describe("test gate: CLI with a scripted docker", () => {
 
   it("passes, reading the JUnit and coverage files the container wrote, and removes its temp dir", async () => {
     docker.setRules([
+      IMAGE_PRESENT,
       {
         when: ["run"],
         stdout: "2 passed\n",
@@ -682,7 +692,7 @@ describe("test gate: CLI with a scripted docker", () => {
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^PASS test: 2 passed, 1 skipped, coverage 90\.00% \(floor 75%\)/);
     assert.equal((r.json?.figures as Record<string, unknown>).coveragePercent, 90);
-    const [call] = docker.calls();
+    const [call] = docker.calls().filter(notInspect);
     assert.ok(call);
     assert.deepEqual(call.slice(0, 4), ["run", "--rm", "--pull", "never"]);
     assert.deepEqual(call.slice(-4), ["sh", "app-builder:1", "-c", "pytest tests/ --cov=app"]);
@@ -693,8 +703,33 @@ describe("test gate: CLI with a scripted docker", () => {
     assert.equal(existsSync(mount.split(":")[0] ?? ""), false, "the host out dir is removed");
   });
 
+  it("pulls a builder candidate pinned by digest that this engine lacks, then runs exactly it", async () => {
+    const image = `127.0.0.1:5000/acme/odoo@sha256:${"a".repeat(64)}`;
+    docker.setRules([
+      { when: ["image", "inspect", "--format"], exit: 1, stderr: "Error: No such image\n" },
+      { when: ["pull", image], stdout: "Status: Downloaded newer image\n" },
+      { when: ["run"], stdout: "1 passed\n", writeOut: { [JUNIT_FILE]: JUNIT_PASSED } },
+    ]);
+    const r = await runGate(["test", "--image", image, "--cmd", "pytest"], docker.env);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const calls = docker.calls();
+    assert.deepEqual(calls[1], ["pull", image]);
+    assert.ok(calls[2]?.includes(image) && calls[2][0] === "run");
+  });
+
+  it("never pulls an image named by a tag: it must be the one built here", async () => {
+    docker.setRules([
+      { when: ["image", "inspect", "--format"], exit: 1, stderr: "Error: No such image\n" },
+    ]);
+    const r = await runGate(["test", "--image", "b:1", "--cmd", "pytest"], docker.env);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /^CONTAINER_START_FAILURE: image b:1 is not on this Docker engine/);
+    assert.ok(!docker.calls().some((c) => c[0] === "pull"));
+  });
+
   it("blocks with TEST_FAILURE when the container reports failures", async () => {
     docker.setRules([
+      IMAGE_PRESENT,
       { when: ["run"], exit: 1, stdout: OUTPUT_FAILED, writeOut: { [JUNIT_FILE]: JUNIT_FAILED } },
     ]);
     const r = await runGate(["test", "--image", "b:1", "--cmd", "pytest"], docker.env);
@@ -705,6 +740,7 @@ describe("test gate: CLI with a scripted docker", () => {
 
   it("stops a run that exceeds --timeout and removes its container by name", async () => {
     docker.setRules([
+      IMAGE_PRESENT,
       { when: ["run"], sleepMs: 10_000 },
       { when: ["rm", "-f"], stdout: "removed\n" },
     ]);
@@ -714,7 +750,7 @@ describe("test gate: CLI with a scripted docker", () => {
     );
     assert.equal(r.code, 1);
     assert.match(r.stdout, /^TEST_FAILURE: the test command did not finish within 500 ms/);
-    const calls = docker.calls();
+    const calls = docker.calls().filter(notInspect);
     const name = calls[0]?.[calls[0].indexOf("--name") + 1];
     assert.match(name ?? "", /^slipway-test-[0-9a-f]{12}$/);
     assert.deepEqual(calls[1], ["rm", "-f", name]);
@@ -722,6 +758,7 @@ describe("test gate: CLI with a scripted docker", () => {
 
   it("blocks with DOCKER_UNAVAILABLE, not CONTAINER_START_FAILURE, when the engine does not answer", async () => {
     docker.setRules([
+      IMAGE_PRESENT,
       {
         when: ["run"],
         exit: 125,
@@ -760,7 +797,7 @@ describe("test gate: CLI with a scripted docker", () => {
     it(`exits 2 (usage) when ${why}`, async () => {
       const r = await runGate(["test", ...argv], docker.env);
       assert.equal(r.code, 2);
-      assert.deepEqual(docker.calls(), []);
+      assert.deepEqual(docker.calls().filter(notInspect), []);
     });
   }
 });

@@ -524,14 +524,25 @@ describe("CI scripts (against a recording pulumi)", () => {
       string
     >;
     assert.deepEqual(
-      [release.version, release.image, release.digest, release.previous],
+      [release.version, release.mode, release.image, release.digest, release.previous],
       [
         "v1.5.0-dev-3f9c2ab",
+        "release",
         "registry.digitalocean.com/acme/odoo:v1.5.0-dev-3f9c2ab",
         DIGEST,
         "v1.4.3",
       ],
     );
+    // The registry-side promotion is one of the release's gates; the push era's tag-guard is not.
+    assert.match(
+      readFileSync(join(dir, "promote.skipped"), "utf8"),
+      /^not re-run: nothing it checks changed/,
+    );
+    assert.ok(!existsSync(join(dir, "tag-guard.skipped")), "no tag-guard any more");
+    const report = JSON.parse(
+      readFileSync(join(h.out, ".slipway", "ci", "dev", "report.json"), "utf8"),
+    ) as GateResult;
+    assert.equal(report.figures.readiness, "READY");
   });
 
   it("a failed release exits with pulumi's status; its report blocks with the gate's code", () => {
@@ -806,7 +817,11 @@ describe("CI release: prod promotes dev's release of the tagged commit (recordin
     made = [];
   });
   const make = (devOutputs: Record<string, string>): Harness => {
-    const outputs: Record<string, string> = { "prod/releaseTag": "v1.4.3" };
+    const outputs: Record<string, string> = {
+      "prod/releaseTag": "v1.4.3",
+      "prod/repository": "registry.digitalocean.com/acme/odoo",
+      "prod/imageDigest": DIGEST,
+    };
     for (const [k, v] of Object.entries(devOutputs)) outputs[`dev/${k}`] = v;
     const h = harness({ "release.version": "v1.5.0", "release.promoteFrom": "dev" }, outputs);
     made.push(h);
@@ -832,6 +847,28 @@ describe("CI release: prod promotes dev's release of the tagged commit (recordin
     assert.equal(configOf(h, "release.commit"), undefined);
     const dir = join(h.out, ".slipway", "releases", "v1.5.0");
     assert.match(readFileSync(join(dir, "test.skipped"), "utf8"), /^not run on a promotion: dev/);
+    // The report is a promotion's: it needs scan, promote and health (not re-run: unchanged).
+    const release = JSON.parse(readFileSync(join(dir, "release.json"), "utf8")) as Record<
+      string,
+      string
+    >;
+    assert.deepEqual(
+      [release.mode, release.promotedFrom, release.image, release.digest],
+      ["promotion", "dev", "registry.digitalocean.com/acme/odoo:v1.5.0", DIGEST],
+    );
+    for (const gate of ["scan", "promote", "health"]) {
+      assert.match(
+        readFileSync(join(dir, `${gate}.skipped`), "utf8"),
+        /^not re-run: nothing it checks changed/,
+        gate,
+      );
+    }
+    assert.ok(!existsSync(join(dir, "tag-guard.skipped")), "no tag-guard any more");
+    const report = JSON.parse(
+      readFileSync(join(h.out, ".slipway", "ci", "prod", "report.json"), "utf8"),
+    ) as GateResult;
+    assert.equal(report.figures.readiness, "READY");
+    assert.match(output, /^readiness=READY$/m);
   });
 
   it("refuses, before pulumi up, when dev's current release is another commit", () => {
