@@ -159,8 +159,12 @@ export function parseVerdictLine(stdout: string): VerdictLine {
     .split("\n")
     .reverse()
     .find((l) => l.startsWith(VERDICT_MARKER));
-  const parsed: unknown = line === undefined ? undefined : JSON.parse(line.slice(VERDICT_MARKER.length));
-  const v = (typeof parsed === "object" && parsed !== null ? parsed : {}) as Record<string, unknown>;
+  const parsed: unknown =
+    line === undefined ? undefined : JSON.parse(line.slice(VERDICT_MARKER.length));
+  const v = (typeof parsed === "object" && parsed !== null ? parsed : {}) as Record<
+    string,
+    unknown
+  >;
   if (typeof v.gate !== "string" || !["pass", "warn", "block"].includes(String(v.verdict))) {
     throw new Error(
       `no gate verdict in the command's output (expected a last line "${VERDICT_MARKER}{...}"): ${JSON.stringify(stdout.slice(-300))}`,

@@ -314,7 +314,10 @@ export const scanSchema = z.strictObject({
   /** Trivy container image, pinned by digest, used when no `trivy` binary is on PATH. */
   trivyImage: imageRef(true).optional(),
   /** Trivy's scanners (`vuln` needs its vulnerability DB, which Trivy downloads unless `offline`). */
-  scanners: z.array(z.enum(["vuln", "secret", "misconfig"])).min(1).default(["vuln", "secret"]),
+  scanners: z
+    .array(z.enum(["vuln", "secret", "misconfig"]))
+    .min(1)
+    .default(["vuln", "secret"]),
   /** Scan without updating Trivy's DBs (an air-gapped runner); `vuln` then needs a DB already cached. */
   offline: z.boolean().default(false),
   /** Write the release's CycloneDX SBOM (`sbom.cdx.json`), from the same Trivy pass. Default true. */

@@ -16,7 +16,11 @@ describe("App Platform secrets read back encrypted", () => {
     assert.ok(first.outputs !== undefined);
     const app = first.run.find(T.app, "slipway-deploy-app");
     assert.deepEqual(app.ignoreChanges, [], "a first deploy sends every value");
-    assert.match(JSON.stringify(app.state.spec), /EV\[1:/, "the state holds what App Platform returned");
+    assert.match(
+      JSON.stringify(app.state.spec),
+      /EV\[1:/,
+      "the state holds what App Platform returned",
+    );
 
     const second = await runStack("dev", dev, { previous: first.outputs });
     const again = second.run.find(T.app, "slipway-deploy-app");

@@ -376,6 +376,18 @@ describe("gate command builders", () => {
       resolvePinCommand({ reportDir: rollback, repository, ref: "v1.4.1" }),
       `${GATE_BIN} resolve --repository ${repository} --ref v1.4.1 --print-verdict --json ${rollback}/resolve.json`,
     );
+    // A rollback's resolve requires the pin's READY evidence, unless a reason says why not.
+    assert.equal(
+      resolvePinCommand({
+        reportDir: rollback,
+        repository,
+        ref: "v1.4.1",
+        requireEvidence: true,
+        overrideReason: "INC-42 evidence lost",
+      }),
+      `${GATE_BIN} resolve --repository ${repository} --ref v1.4.1 --require-evidence ` +
+        `--override-reason 'INC-42 evidence lost' --print-verdict --json ${rollback}/resolve.json`,
+    );
     assert.equal(
       retagCommand({ reportDir: rollback, repository, digest: DIGEST }),
       `${GATE_BIN} retag --repository ${repository} --digest ${DIGEST} --tag latest ` +
