@@ -250,9 +250,11 @@ export async function run(): Promise<string[]> {
     await pipeline(undefined, "0.0.1", baseRef, registry);
 
     const warm = await rounds("warm", baseRef, registry, async () => {});
+    const p1Warm = p1Lines("release after a one-file change (warm engine)", warm);
+    // SLIPWAY_BENCH_WARM_ONLY=1: the one-file-change ratio alone (a few minutes, not a quarter hour).
+    if (process.env.SLIPWAY_BENCH_WARM_ONLY === "1") return [...lines, ...p1Warm.lines];
     const cold = await rounds("cold", baseRef, registry, () => makeCold(baseRef));
     const p1Cold = p1Lines("cold release (no build cache, no app image)", cold);
-    const p1Warm = p1Lines("release after a one-file change (warm engine)", warm);
     lines.push(...p1Cold.lines, ...p1Warm.lines);
     const resumed: Run[] = [];
     for (let i = 0; i < ROUNDS; i++) {
