@@ -209,7 +209,7 @@ describe("registry-side release on the real registry (Debian docker-registry)", 
     assert.equal(second.exitCode, 0, second.output);
     // The same decision and value (the wording differs: "already released, identical").
     assert.deepEqual(parseVerdictLine(second.stdout), parseVerdictLine(first.stdout));
-    assert.match(second.stderr, /already released, identical .*latest already there/);
+    assert.match(second.stdout, /already released, identical .*latest already there/);
     const secondResult = JSON.parse(readFileSync(reportFile(reportDir, "promote"), "utf8"));
     assert.equal(firstResult.figures.versionChanged, true);
     assert.equal(secondResult.figures.versionChanged, false);
