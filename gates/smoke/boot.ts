@@ -164,6 +164,9 @@ export async function boot(spec: BootSpec, deps: BootDeps): Promise<CheckResult>
     }
   };
   const logs = async (): Promise<string> => (await docker(logsArgs(name, LOG_LINES))).output;
+  // A dead container's cause may sit above a long shutdown traceback (gunicorn's arbiter, halting,
+  // can print one after the worker's ModuleNotFoundError): its verdict reads every line.
+  const allLogs = async (): Promise<string> => (await docker(logsArgs(name, ALL_LOG_LINES))).output;
 
   const started = clock.now();
   deps.progress(`smoke: booting ${spec.image} as ${name}`);
@@ -187,7 +190,7 @@ export async function boot(spec: BootSpec, deps: BootDeps): Promise<CheckResult>
     if (hostPort === undefined) {
       const s = await state();
       if (s !== undefined && !s.running) {
-        return bootExited(s, await logs(), false);
+        return bootExited(s, await allLogs(), false);
       }
       return fail(
         "boot",
@@ -232,7 +235,7 @@ export async function boot(spec: BootSpec, deps: BootDeps): Promise<CheckResult>
     // Healthy only if it is still up after answering (and, on timeout, tell a crash from a slow app).
     const after = await state();
     if (after !== undefined && !after.running) {
-      return bootExited(after, await logs(), outcome.ok);
+      return bootExited(after, await allLogs(), outcome.ok);
     }
     const figures = { bootSeconds: Math.round(bootMs / 100) / 10, hostPort };
     if (outcome.ok) {

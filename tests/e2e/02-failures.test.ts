@@ -188,7 +188,7 @@ describe("a release that must fail, fails closed (real engine and registry)", fu
       await assertUntouched(world);
     });
 
-    it("a module missing at start (the FastAPI build report): tests pass, the boot dies with gunicorn exit 3, CONTAINER_START_FAILURE before any push", async function () {
+    it("a module missing at start (the FastAPI build report): tests pass, the boot dies (gunicorn exit 3, or 1 when its arbiter trips while halting), CONTAINER_START_FAILURE naming the module before any promotion", async function () {
       const run = await release({
         app: FASTAPI,
         version: "2.9.0-missing-module",
@@ -201,7 +201,9 @@ describe("a release that must fail, fails closed (real engine and registry)", fu
       const tests = run.steps.find((s) => s.step === "test");
       assert.equal(tests?.exitCode, 0, "the tests never import the start-up wiring: they pass");
       assertBlocked(run, "smoke", "CONTAINER_START_FAILURE", [
-        /exited with code 3|exit code 3/,
+        // gunicorn exits 3 ("Worker failed to boot"), or 1 when killing the dead worker raises while it
+        // halts (seen on this machine): the module is named either way.
+        /exited with code [13] during boot/,
         /No module named 'opentelemetry\.exporter'/,
       ]);
       await assertUntouched(world);
